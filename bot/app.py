@@ -1,0 +1,96 @@
+"""Assemble the Application: settings in, a ready-to-run bot out."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from telegram import BotCommand, BotCommandScopeDefault
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+
+import handlers
+from bot.i18n import Catalogs
+from bot.language import detect_locale, normalize_locale
+from bot.settings import Settings
+from domain.enums import Locale
+from handlers.context import BotContext, Runtime
+from handlers.menus import commands_for
+from services.time import utc_now
+from storage.db import make_async_engine, make_session_factory
+from storage.uow import SqlUnitOfWork
+
+log = logging.getLogger(__name__)
+
+# PTB requires a token; the demo and tests talk to a local fake server that accepts any.
+DEMO_TOKEN = "123456789:DEMO-token-for-the-local-fake-bot-api"
+
+
+@dataclass
+class Built:
+    """The application and what must be closed with it."""
+
+    application: Application[Any, Any, Any, Any, Any, Any]
+    dispose: Callable[[], Any]
+
+
+def build_application(
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    token: str | None = None,
+) -> Built:
+    """Build the bot against the configured Bot API server and database."""
+    token = token or settings.telegram_token or DEMO_TOKEN
+    engine = make_async_engine(settings.database_url)
+    sessions = make_session_factory(engine)
+    catalogs = Catalogs(settings.tz)
+    api = settings.telegram_api_url
+    builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(f"{api}/bot")
+        .base_file_url(f"{api}/file/bot")
+        .context_types(ContextTypes(context=BotContext))
+        .post_init(_post_init)
+    )
+    if settings.use_rate_limiter:
+        builder = builder.rate_limiter(
+            AIORateLimiter(overall_max_rate=settings.rate_limit_global_per_second,
+                           group_max_rate=settings.rate_limit_group_per_minute, max_retries=2)
+        )
+    app = builder.build()
+
+    def bot_username() -> str:
+        return app.bot.username if app.bot._bot_user else "your_bot"
+
+    app.bot_data["runtime"] = Runtime(
+        uow_factory=lambda: SqlUnitOfWork(sessions),
+        clock=clock,
+        translator=catalogs.get,
+        detect_locale=detect_locale,
+        normalize_locale=normalize_locale,
+        default_locale=settings.default_locale,
+        invite_expiry_days=settings.invite_expiry_days,
+        bot_username=bot_username,
+    )
+    app.bot_data["catalogs"] = catalogs
+    app.bot_data["default_locale"] = settings.default_locale
+    handlers.register(app)
+    return Built(app, engine.dispose)
+
+
+async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Give strangers a menu in their language (per-chat menus are set on first contact)."""
+    catalogs: Catalogs = app.bot_data["catalogs"]
+    default = app.bot_data["default_locale"]
+    zh = default if default.startswith("zh") else Locale.ZH_HANS.value
+    # Telegram scopes menus by two-letter language code only, so "zh" gets one Chinese.
+    for code, locale in ((None, default), ("en", Locale.EN.value), ("zh", zh)):
+        t = catalogs.get(locale)
+        commands = [BotCommand(c, t.gettext(d)) for c, d in commands_for(None)]
+        await app.bot.set_my_commands(commands, scope=BotCommandScopeDefault(),
+                                      language_code=code)
+    log.info("bot @%s ready", app.bot.username)

@@ -1,0 +1,262 @@
+"""The operator CLI: `python -m bot --help`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from bot.settings import ConfigError, Settings, load_settings
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    help="Downstream customer management assistant for Telegram.",
+    no_args_is_help=False,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+staff_app = typer.Typer(help="Staff members and their roles.", no_args_is_help=True)
+import_app = typer.Typer(help="Import data from CSV or XLSX (all or nothing).",
+                         no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(staff_app, name="staff")
+app.add_typer(import_app, name="import")
+
+log = logging.getLogger(__name__)
+
+
+def fail(message: str, code: int = 2) -> None:
+    """Print one line to stderr and exit."""
+    typer.echo(message, err=True)
+    raise typer.Exit(code)
+
+
+def settings_or_exit() -> Settings:
+    """Load settings, or stop with one line naming the bad setting."""
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        fail(str(exc))
+        raise AssertionError from exc  # unreachable; fail() exits
+
+
+def prepare_database(settings: Settings) -> None:
+    """Create the SQLite folder and migrate the database to the latest schema."""
+    from sqlalchemy.engine import make_url
+
+    from storage.migrate import upgrade
+
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        upgrade(settings.database_url)
+    except Exception as exc:  # a down database is a clear one-line error, not a traceback
+        fail(f"database error: cannot migrate {url.render_as_string(hide_password=True)}: "
+             f"{exc.__class__.__name__}: {str(exc).splitlines()[0][:200]}")
+
+
+def with_uow(settings: Settings, work: Callable[[Callable[[], Any]], Awaitable[T]]) -> T:
+    """Run one async service call with a unit-of-work factory on the configured database."""
+    from storage.db import make_async_engine, make_session_factory
+    from storage.uow import SqlUnitOfWork
+
+    async def main() -> T:
+        engine = make_async_engine(settings.database_url)
+        sessions = make_session_factory(engine)
+        try:
+            return await work(lambda: SqlUnitOfWork(sessions))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+@app.callback(invoke_without_command=True)
+def default(ctx: typer.Context) -> None:
+    """Run the bot when a token is configured, else the local demo."""
+    if ctx.invoked_subcommand is not None:
+        return
+    settings = settings_or_exit()
+    if settings.telegram_token:
+        run(webhook=False)
+    else:
+        typer.echo("No DCM_TELEGRAM_TOKEN configured: starting the local demo.", err=True)
+        demo(fresh=True)
+
+
+@app.command()
+def run(
+    webhook: Annotated[bool, typer.Option(help="Receive updates by webhook.")] = False,
+) -> None:
+    """Run the bot (long polling) against the configured Bot API server."""
+    settings = settings_or_exit()
+    if not settings.telegram_token:
+        fail("configuration error: DCM_TELEGRAM_TOKEN: required to run the bot "
+             "(or run `python -m bot demo`)")
+    if webhook:
+        fail("webhook mode is not available yet; run without --webhook")
+    from bot.app import build_application
+    from bot.logs import install_redaction
+
+    install_redaction([settings.telegram_token or ""], settings.log_level)
+    prepare_database(settings)
+    built = build_application(settings)
+    try:
+        built.application.run_polling(allowed_updates=["message", "callback_query"],
+                                      drop_pending_updates=False)
+    finally:
+        asyncio.run(_dispose(built.dispose))
+
+
+async def _dispose(dispose: Callable[[], Any]) -> None:
+    await dispose()
+
+
+@app.command()
+def demo(
+    fresh: Annotated[bool, typer.Option(help="Start from newly seeded demo data.")] = True,
+) -> None:
+    """Chat with the real bot from this terminal as demo personas; no token, no network."""
+    from bot.demo import run_demo
+
+    settings = settings_or_exit()
+    code = asyncio.run(run_demo(settings, fresh=fresh))
+    raise typer.Exit(code)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the database to the latest schema."""
+    settings = settings_or_exit()
+    prepare_database(settings)
+    typer.echo("database is up to date")
+
+
+@staff_app.command("add")
+def staff_add(
+    telegram_id: Annotated[
+        int, typer.Option("--telegram-id", help="The person's Telegram user id.")
+    ],
+    name: Annotated[str, typer.Option("--name", help="Display name.")],
+    role: Annotated[str, typer.Option("--role", help="Roles, comma-separated: sales, "
+                                      "sales_head, market, finance, legal, executive, service, "
+                                      "service_lead, admin.")],
+) -> None:
+    """Add a staff member, or change the name and roles of an existing one."""
+    from domain.enums import parse_roles
+    from services.staff import add_staff
+    from services.time import utc_now
+
+    try:
+        roles = parse_roles(role)
+    except ValueError as exc:
+        fail(f"--role: {exc}")
+        return
+    if telegram_id <= 0:
+        fail("--telegram-id: must be a positive Telegram user id")
+    if not name.strip():
+        fail("--name: must not be empty")
+    settings = settings_or_exit()
+    prepare_database(settings)
+    card = with_uow(settings, lambda uow: add_staff(
+        uow(), telegram_id=telegram_id, name=name.strip(), roles=roles, now=utc_now()))
+    verb = "added" if card.created else "updated"
+    typer.echo(f"{verb} staff {card.name} ({card.telegram_id}): {', '.join(card.roles)}")
+
+
+def _import(kind: str, file: Path) -> None:
+    from services.imports import ImportFailed, import_customers, import_orders
+    from services.tabular import TableError
+    from services.time import utc_now
+
+    settings = settings_or_exit()
+    prepare_database(settings)
+    fn = import_customers if kind == "customers" else import_orders
+    try:
+        report = with_uow(settings, lambda uow: fn(uow(), file, now=utc_now()))
+    except TableError as exc:
+        fail(f"nothing imported: {exc}", 1)
+        return
+    except ImportFailed as exc:
+        typer.echo(f"nothing imported from {file}: {len(exc.errors)} problem(s)", err=True)
+        for error in exc.errors:
+            typer.echo(f"{file}: {error}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"imported {kind} from {file}: {report.created} created, {report.updated} "
+               f"updated, {report.unchanged} unchanged")
+
+
+@import_app.command("customers")
+def import_customers_cmd(
+    file: Annotated[Path, typer.Argument(help="CSV or XLSX with at least: code, name, "
+                                         "legal_representative, registered_address, phone, "
+                                         "business_scope, sales_rep_telegram_id")],
+) -> None:
+    """Import customers; a re-import updates by code."""
+    _import("customers", file)
+
+
+@import_app.command("orders")
+def import_orders_cmd(
+    file: Annotated[Path, typer.Argument(help="CSV or XLSX with at least: order_no, "
+                                         "customer_code, order_date, product, quantity, "
+                                         "unit_price, currency, delivery_date, delivery_place, "
+                                         "status")],
+) -> None:
+    """Import orders; a re-import updates by order number and records status changes."""
+    _import("orders", file)
+
+
+@app.command()
+def invite(
+    customer_code: Annotated[str, typer.Argument(help="The customer's code.")],
+) -> None:
+    """Print a one-time invite link for a customer's contact; the token is the last line."""
+    from domain.errors import DomainError
+    from services.identity import create_invite
+    from services.time import utc_now
+
+    settings = settings_or_exit()
+    prepare_database(settings)
+    try:
+        card = with_uow(settings, lambda uow: create_invite(
+            uow(), customer_code, actor=None, now=utc_now(),
+            expiry_days=settings.invite_expiry_days))
+    except DomainError:
+        fail(f"no customer with code {customer_code!r}", 1)
+        return
+    username = settings.bot_username or _bot_username(settings)
+    typer.echo(f"Invite for {card.customer_name} ({card.customer_code}), valid until "
+               f"{card.expires_at.astimezone(settings.tz):%Y-%m-%d %H:%M %Z}, usable once:")
+    typer.echo(f"https://t.me/{username}?start={card.token}")
+    typer.echo(card.token)
+
+
+def _bot_username(settings: Settings) -> str:
+    """Ask the Bot API for the bot's username; fall back to a placeholder offline."""
+    if not settings.telegram_token:
+        return "<bot username>"
+    import httpx
+
+    try:
+        resp = httpx.get(f"{settings.telegram_api_url}/bot{settings.telegram_token}/getMe",
+                         timeout=5)
+        return str(resp.json()["result"]["username"])
+    except Exception:  # offline or wrong token: the link still carries the right token
+        return "<bot username>"
+
+
+def main() -> None:
+    """Entry point of `python -m bot` and `dcm-bot`."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,73 @@
+"""The i18n runtime: gettext catalogs from locales/ and Babel formatting per locale."""
+
+from __future__ import annotations
+
+import gettext as _gettext
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel import Locale as BabelLocale
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_currency, format_decimal
+
+from domain.enums import Locale
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+DOMAIN = "messages"
+
+
+class Translator:
+    """Translate msgids and format dates, numbers and money for one locale."""
+
+    def __init__(self, locale: str, tz: ZoneInfo, translations: _gettext.NullTranslations):
+        self.locale = locale
+        self.tz = tz
+        self._tr = translations
+        self._babel = BabelLocale.parse(locale)
+
+    def gettext(self, message: str) -> str:
+        return self._tr.gettext(message)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self._tr.ngettext(singular, plural, n)
+
+    def money(self, amount: Decimal, currency: str) -> str:
+        return format_currency(amount, currency, locale=self._babel)
+
+    def number(self, value: Decimal | int) -> str:
+        return format_decimal(value, locale=self._babel)
+
+    def date(self, value: date) -> str:
+        return format_date(value, format="medium", locale=self._babel)
+
+    def datetime(self, value: datetime) -> str:
+        """Show an aware UTC time in the company's time zone."""
+        return format_datetime(value.astimezone(self.tz), format="medium", locale=self._babel)
+
+
+class Catalogs:
+    """Load each locale's compiled catalog once and hand out translators."""
+
+    def __init__(self, tz: ZoneInfo, locales_dir: Path = LOCALES_DIR) -> None:
+        self.tz = tz
+        self.dir = locales_dir
+        self._cache: dict[str, Translator] = {}
+
+    def get(self, locale: str) -> Translator:
+        tr = self._cache.get(locale)
+        if tr is None:
+            if locale not in {loc.value for loc in Locale}:
+                raise ValueError(f"unsupported locale {locale!r}")
+            tr = Translator(locale, self.tz, _load(self.dir, locale))
+            self._cache[locale] = tr
+        return tr
+
+
+@cache
+def _load(locales_dir: Path, locale: str) -> _gettext.NullTranslations:
+    if locale == Locale.EN.value and not (locales_dir / locale).exists():
+        return _gettext.NullTranslations()
+    return _gettext.translation(DOMAIN, localedir=str(locales_dir), languages=[locale])

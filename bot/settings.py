@@ -1,0 +1,171 @@
+"""Settings from the environment (DCM_*) and an optional TOML file; every policy number."""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from domain.enums import Grade, Locale
+
+CONFIG_ENV = "DCM_CONFIG"
+DEFAULT_CONFIG = Path("dcm.toml")
+DEFAULT_DB = "sqlite:///var/dcm.sqlite3"
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message is one line naming it."""
+
+
+class Settings(BaseSettings):
+    """Everything the bot can be told; env DCM_<NAME> or `name = ...` in the TOML file."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="DCM_", extra="forbid", validate_default=True, frozen=True
+    )
+
+    # Telegram
+    telegram_token: str | None = Field(default=None, repr=False)
+    telegram_api_url: str = "https://api.telegram.org"
+    bot_username: str | None = None
+    # Storage, place and language
+    database_url: str = Field(default=DEFAULT_DB, repr=False)
+    timezone: str = "Asia/Shanghai"
+    holiday_region: str = "CN"
+    default_locale: str = Locale.ZH_HANS.value
+    # Invites
+    invite_expiry_days: int = Field(default=7, ge=1, le=365)
+    # Policy numbers, in working days unless named otherwise (POLICY.md)
+    complaint_ack_days: int = Field(default=1, ge=0, le=60)  # CMP-2
+    inquiry_answer_days: int = Field(default=2, ge=0, le=60)  # SVC-3
+    complaint_solution_days: int = Field(default=5, ge=0, le=120)  # CMP-3
+    info_update_days: int = Field(default=3, ge=0, le=60)  # INFO-5
+    admission_review_days: int = Field(default=2, ge=0, le=60)  # ADM-3
+    reminder_share: float = Field(default=0.5, gt=0, lt=1)  # warn when this share is left
+    starting_grade: Grade = Grade.B  # ADM approval
+    default_credit_limit: Decimal = Field(default=Decimal("0"), ge=0)
+    # Telegram pacing (R5)
+    rate_limit_global_per_second: float = Field(default=25, gt=0)
+    rate_limit_private_per_second: float = Field(default=1, gt=0)
+    rate_limit_group_per_minute: float = Field(default=20, gt=0)
+    use_rate_limiter: bool = True
+    ops_chat_id: int | None = None
+    log_level: str = "INFO"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        path = Path(os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if path.is_file():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+    @field_validator("telegram_token")
+    @classmethod
+    def _token(cls, v: str | None) -> str | None:
+        if v is None or not v.strip():
+            return None
+        v = v.strip()
+        head, sep, tail = v.partition(":")
+        if not sep or not head.isdigit() or not tail:
+            raise ValueError("does not look like a bot token (digits:letters, from @BotFather)")
+        return v
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _api_url(cls, v: str) -> str:
+        v = v.strip().rstrip("/")
+        if not v.startswith(("http://", "https://")) or "://" not in v or len(v) < 10:
+            raise ValueError(f"{v!r} is not an http(s) URL")
+        return v
+
+    @field_validator("database_url")
+    @classmethod
+    def _db(cls, v: str) -> str:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            backend = make_url(v).get_backend_name()
+        except ArgumentError:
+            raise ValueError(f"{v!r} is not a database URL") from None
+        if backend not in ("sqlite", "postgresql"):
+            raise ValueError(f"unsupported database {backend!r} (use sqlite or postgresql)")
+        return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r} (e.g. Asia/Shanghai)") from None
+        return v
+
+    @field_validator("holiday_region")
+    @classmethod
+    def _region(cls, v: str) -> str:
+        import holidays
+
+        v = v.strip().upper()
+        if v not in holidays.list_supported_countries():
+            raise ValueError(f"unknown holiday region {v!r} (e.g. CN, TW, HK)")
+        return v
+
+    @field_validator("default_locale")
+    @classmethod
+    def _locale(cls, v: str) -> str:
+        allowed = [loc.value for loc in Locale]
+        if v not in allowed:
+            raise ValueError(f"unknown locale {v!r} (one of {', '.join(allowed)})")
+        return v
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, v: str) -> str:
+        v = v.upper()
+        if v not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError(f"unknown log level {v!r}")
+        return v
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Load settings or raise ConfigError with one line naming the bad setting."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = err.get("loc") or ("?",)
+        name = str(loc[0])
+        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        shown = f"DCM_{name.upper()}" if name in Settings.model_fields else name
+        if err.get("type") == "extra_forbidden":
+            raise ConfigError(f"configuration error: unknown setting {name!r}") from None
+        raise ConfigError(f"configuration error: {shown}: {msg}") from None
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"configuration error: {CONFIG_ENV} file: {exc}") from None

@@ -1,0 +1,44 @@
+"""Domain errors that carry a translatable message and its parameters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction without translating it here."""
+    return message
+
+
+class DomainError(Exception):
+    """A rule was broken; `message` is an untranslated msgid with `{named}` placeholders."""
+
+    message: str = N_("Something went wrong. Please try again.")
+
+    def __init__(self, message: str | None = None, **params: Any) -> None:
+        if message is not None:
+            self.message = message
+        self.params = params
+        super().__init__(self.message.format(**params) if params else self.message)
+
+
+class NotFound(DomainError):
+    """The thing asked for does not exist or is not visible to the asker (R18)."""
+
+    message = N_("Not found.")
+
+
+class AccessDenied(DomainError):
+    """The actor's role does not allow this action."""
+
+    message = N_("You are not allowed to do that.")
+
+
+class InvalidTransition(DomainError):
+    """A lifecycle change that the current status does not allow."""
+
+    message = N_("This cannot be done in the current state.")
+
+
+class InviteInvalid(DomainError):
+    """An invite token that is unknown, used or expired."""

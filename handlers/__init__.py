@@ -1,0 +1,40 @@
+"""Telegram adapters: parse, call one service, render, reply."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from handlers import common, invites, orders
+from handlers.errors import on_error
+
+
+def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Add every handler of the bot to the application."""
+    app.add_handler(TypeHandler(Update, common.resolve_actor), group=-1)
+    private = filters.ChatType.PRIVATE
+    app.add_handlers([
+        CommandHandler("start", common.cmd_start, filters=private),
+        CommandHandler("help", common.cmd_help),
+        CommandHandler("language", common.cmd_language),
+        CommandHandler("cancel", common.cmd_cancel),
+        CommandHandler("orders", orders.cmd_orders),
+        CommandHandler("order", orders.cmd_order),
+        CommandHandler("invite", invites.cmd_invite, filters=private),
+        CallbackQueryHandler(orders.cb_orders_page, pattern=r"^ord:p:[1-9][0-9]{0,6}$"),
+        CallbackQueryHandler(orders.cb_open_order, pattern=r"^ord:o:[1-9][0-9]{0,11}$"),
+        CallbackQueryHandler(common.cb_language, pattern=r"^lang:(zh_Hant|zh_Hans|en)$"),
+        CallbackQueryHandler(common.cb_stale),
+        MessageHandler(filters.COMMAND, common.cmd_unknown),
+        MessageHandler(filters.ALL, common.msg_other),
+    ])
+    app.add_error_handler(on_error)

@@ -1,0 +1,51 @@
+"""The narrow interfaces services depend on; storage and tests implement them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from types import TracebackType
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from storage.repositories import (
+        AuditRepository,
+        ContactRepository,
+        CustomerRepository,
+        InviteRepository,
+        OrderRepository,
+        PrefRepository,
+        StaffRepository,
+    )
+
+
+class UnitOfWork(Protocol):
+    """One transaction with its repositories; `async with` rolls back what was not committed."""
+
+    staff: StaffRepository
+    customers: CustomerRepository
+    contacts: ContactRepository
+    invites: InviteRepository
+    prefs: PrefRepository
+    orders: OrderRepository
+    audit: AuditRepository
+
+    async def __aenter__(self) -> UnitOfWork: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+    async def flush(self) -> None: ...
+
+    async def rollback(self) -> None: ...
+
+
+class Clock(Protocol):
+    """Tells the time; tests pass a fixed one."""
+
+    def __call__(self) -> datetime: ...

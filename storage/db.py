@@ -1,0 +1,69 @@
+"""Engines and sessions: one URL in, async for the bot and sync for migrations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+
+def async_url(url: str | URL) -> URL:
+    """Return the URL with the async driver this project uses for its dialect."""
+    u = make_url(url)
+    backend = u.get_backend_name()
+    if backend == "sqlite":
+        return u.set(drivername="sqlite+aiosqlite")
+    if backend == "postgresql":
+        return u.set(drivername="postgresql+psycopg")
+    raise ValueError(f"unsupported database {backend!r} (use sqlite or postgresql)")
+
+
+def sync_url(url: str | URL) -> URL:
+    """Return the URL with the sync driver used by migrations and CLI bulk work."""
+    u = make_url(url)
+    backend = u.get_backend_name()
+    if backend == "sqlite":
+        return u.set(drivername="sqlite")
+    if backend == "postgresql":
+        return u.set(drivername="postgresql+psycopg")
+    raise ValueError(f"unsupported database {backend!r} (use sqlite or postgresql)")
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    """Enforce foreign keys and let readers and the writer overlap (WAL)."""
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=5000")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def make_async_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
+    """Create the bot's async engine with the pragmas SQLite needs."""
+    u = async_url(url)
+    engine = create_async_engine(u, **kwargs)
+    if u.get_backend_name() == "sqlite":
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def make_sync_engine(url: str | URL, **kwargs: Any) -> Engine:
+    """Create a sync engine (migrations, CLI imports, benchmarks' seeding)."""
+    u = sync_url(url)
+    engine = create_engine(u, **kwargs)
+    if u.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Return the session factory; objects stay readable after commit."""
+    return async_sessionmaker(engine, expire_on_commit=False)

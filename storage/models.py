@@ -1,0 +1,264 @@
+"""Typed SQLAlchemy 2 models: one table per noun of the policy."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from domain.enums import Grade, LocaleSource, OrderStatus, Role
+from storage.types import StrEnumType, UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# Telegram ids exceed 32 bits; SQLite only autoincrements INTEGER, so ids stay Integer.
+TelegramId = BigInteger
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a stable constraint naming convention."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        Decimal: Numeric(14, 2),
+        dict[str, Any]: JSON(),
+    }
+
+
+class Staff(Base):
+    """A member of staff who uses the bot, with one or more roles."""
+
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    telegram_id: Mapped[int] = mapped_column(TelegramId, unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+    roles: Mapped[list[StaffRole]] = relationship(
+        back_populates="staff", lazy="raise", cascade="all, delete-orphan"
+    )
+
+
+class StaffRole(Base):
+    """One role held by a staff member."""
+
+    __tablename__ = "staff_roles"
+
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), primary_key=True)
+    role: Mapped[Role] = mapped_column(StrEnumType(Role), primary_key=True)
+    staff: Mapped[Staff] = relationship(back_populates="roles", lazy="raise")
+
+
+class Customer(Base):
+    """A downstream customer with its basic (INFO-1) and business (INFO-2) information."""
+
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    # INFO-1
+    legal_representative: Mapped[str] = mapped_column(String(200), default="")
+    registered_address: Mapped[str] = mapped_column(String(500), default="")
+    phone: Mapped[str] = mapped_column(String(64), default="")
+    email: Mapped[str] = mapped_column(String(200), default="")
+    business_scope: Mapped[str] = mapped_column(Text, default="")
+    scale: Mapped[str] = mapped_column(String(200), default="")
+    # INFO-2
+    products: Mapped[str] = mapped_column(Text, default="")
+    purchase_volume: Mapped[str] = mapped_column(String(200), default="")
+    purchase_frequency: Mapped[str] = mapped_column(String(200), default="")
+    price_expectation: Mapped[str] = mapped_column(String(200), default="")
+    quality_standards: Mapped[str] = mapped_column(Text, default="")
+    delivery_place: Mapped[str] = mapped_column(String(500), default="")
+    payment_method: Mapped[str] = mapped_column(String(200), default="")
+    # management
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
+    grade: Mapped[Grade] = mapped_column(StrEnumType(Grade, 1), default=Grade.B)
+    credit_limit: Mapped[Decimal | None]
+    credit_currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    payment_term_days: Mapped[int | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    owner: Mapped[Staff | None] = relationship(lazy="raise")
+
+
+class Contact(Base):
+    """A Telegram user linked to a customer through an invite."""
+
+    __tablename__ = "contacts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    telegram_id: Mapped[int] = mapped_column(TelegramId, unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    locale: Mapped[str | None] = mapped_column(String(16))
+    unreachable: Mapped[bool] = mapped_column(default=False)
+    linked_at: Mapped[datetime]
+
+    customer: Mapped[Customer] = relationship(lazy="raise")
+
+
+class Invite(Base):
+    """A one-time invite; only the SHA-256 of the token is kept (the token is a secret)."""
+
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_by_telegram_id: Mapped[int | None] = mapped_column(TelegramId)
+
+
+class UserPref(Base):
+    """Per-Telegram-user preferences, for staff, contacts and strangers alike."""
+
+    __tablename__ = "user_prefs"
+
+    telegram_id: Mapped[int] = mapped_column(TelegramId, primary_key=True, autoincrement=False)
+    locale: Mapped[str | None] = mapped_column(String(16))
+    locale_source: Mapped[LocaleSource | None] = mapped_column(StrEnumType(LocaleSource, 16))
+    # What command menu this chat was last given (roles + locale), so it is set once.
+    commands_key: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[datetime]
+
+
+class Order(Base):
+    """A customer order as recorded in the company's systems (ORD-1)."""
+
+    __tablename__ = "orders"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_no: Mapped[str] = mapped_column(String(64), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    order_date: Mapped[date] = mapped_column(Date)
+    product: Mapped[str] = mapped_column(String(300))
+    spec: Mapped[str] = mapped_column(String(500), default="")
+    quantity: Mapped[Decimal] = mapped_column(Numeric(14, 3))
+    unit: Mapped[str] = mapped_column(String(32), default="")
+    unit_price: Mapped[Decimal] = mapped_column(Numeric(14, 4))
+    currency: Mapped[str] = mapped_column(String(3))
+    delivery_date: Mapped[date | None] = mapped_column(Date)
+    delivery_place: Mapped[str] = mapped_column(String(500), default="")
+    payment_terms: Mapped[str] = mapped_column(String(200), default="")
+    expected_delivery: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[OrderStatus] = mapped_column(StrEnumType(OrderStatus))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    customer: Mapped[Customer] = relationship(lazy="raise")
+    history: Mapped[list[OrderStatusChange]] = relationship(
+        lazy="raise", order_by="OrderStatusChange.id", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (Index("ix_orders_customer_date", "customer_id", "order_date"),)
+
+
+class OrderStatusChange(Base):
+    """One step of an order's status history."""
+
+    __tablename__ = "order_status_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    status: Mapped[OrderStatus] = mapped_column(StrEnumType(OrderStatus))
+    changed_at: Mapped[datetime]
+    source: Mapped[str] = mapped_column(String(64), default="")
+
+
+class AuditEntry(Base):
+    """An append-only record of a decision, change, export or denial (R15)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor_telegram_id: Mapped[int | None] = mapped_column(TelegramId)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    target_type: Mapped[str] = mapped_column(String(64))
+    target_id: Mapped[str] = mapped_column(String(200))
+    before: Mapped[dict[str, Any] | None]
+    after: Mapped[dict[str, Any] | None]
+    update_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class InboxUpdate(Base):
+    """A Telegram update stored before it is confirmed (R1); machinery in the reliability issue."""
+
+    __tablename__ = "inbox"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    payload: Mapped[dict[str, Any]]
+    received_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="new", index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None]
+    processed_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class OutboxMessage(Base):
+    """A message caused by a business change, sent by a relay (R2, R3)."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    chat_id: Mapped[int] = mapped_column(TelegramId, index=True)
+    method: Mapped[str] = mapped_column(String(32), default="sendMessage")
+    payload: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+
+
+__all__ = [
+    "AuditEntry",
+    "Base",
+    "Contact",
+    "Customer",
+    "InboxUpdate",
+    "Invite",
+    "Order",
+    "OrderStatusChange",
+    "OutboxMessage",
+    "Staff",
+    "StaffRole",
+    "UniqueConstraint",
+    "UserPref",
+]

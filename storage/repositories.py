@@ -1,0 +1,261 @@
+"""Repositories: the only place that knows how rows are queried."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from domain.enums import LocaleSource, OrderStatus, Role
+from domain.errors import NotFound
+from storage.models import (
+    AuditEntry,
+    Contact,
+    Customer,
+    Invite,
+    Order,
+    OrderStatusChange,
+    Staff,
+    StaffRole,
+    UserPref,
+)
+
+
+class StaffRepository:
+    """Staff members and their roles."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get_by_telegram_id(self, telegram_id: int) -> Staff | None:
+        stmt = (
+            select(Staff)
+            .where(Staff.telegram_id == telegram_id)
+            .options(selectinload(Staff.roles))
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def get(self, staff_id: int) -> Staff:
+        stmt = select(Staff).where(Staff.id == staff_id).options(selectinload(Staff.roles))
+        staff = (await self.session.execute(stmt)).scalar_one_or_none()
+        if staff is None:
+            raise NotFound()
+        return staff
+
+    async def add(self, *, telegram_id: int, name: str, now: datetime) -> Staff:
+        staff = Staff(telegram_id=telegram_id, name=name, active=True, created_at=now, roles=[])
+        self.session.add(staff)
+        await self.session.flush()
+        return staff
+
+    def set_roles(self, staff: Staff, roles: Sequence[Role]) -> None:
+        wanted = list(dict.fromkeys(roles))
+        staff.roles[:] = [r for r in staff.roles if r.role in wanted]
+        have = {r.role for r in staff.roles}
+        staff.roles.extend(StaffRole(role=r) for r in wanted if r not in have)
+
+    async def telegram_ids_by_ids(self, ids: Sequence[int]) -> dict[int, int]:
+        rows = await self.session.execute(
+            select(Staff.id, Staff.telegram_id).where(Staff.id.in_(list(ids)))
+        )
+        return {sid: tid for sid, tid in rows.tuples()}
+
+
+class CustomerRepository:
+    """Customers (the customer file, INFO-4)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, customer_id: int) -> Customer:
+        customer = await self.session.get(Customer, customer_id)
+        if customer is None:
+            raise NotFound()
+        return customer
+
+    async def get_by_code(self, code: str) -> Customer | None:
+        stmt = select(Customer).where(Customer.code == code)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def by_codes(self, codes: Sequence[str]) -> dict[str, Customer]:
+        result: dict[str, Customer] = {}
+        unique = list(dict.fromkeys(codes))
+        for start in range(0, len(unique), 500):
+            chunk = unique[start : start + 500]
+            rows = await self.session.execute(select(Customer).where(Customer.code.in_(chunk)))
+            result.update({c.code: c for c in rows.scalars()})
+        return result
+
+    def add(self, **fields: Any) -> Customer:
+        customer = Customer(**fields)
+        self.session.add(customer)
+        return customer
+
+
+class ContactRepository:
+    """Telegram users linked to customers."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get_by_telegram_id(self, telegram_id: int) -> Contact | None:
+        stmt = (
+            select(Contact)
+            .where(Contact.telegram_id == telegram_id)
+            .options(selectinload(Contact.customer))
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    def add(self, **fields: Any) -> Contact:
+        contact = Contact(**fields)
+        self.session.add(contact)
+        return contact
+
+
+class InviteRepository:
+    """One-time invites, looked up by token hash."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get_by_hash(self, token_hash: str) -> Invite | None:
+        stmt = select(Invite).where(Invite.token_hash == token_hash)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def claim(self, invite_id: int, telegram_id: int, now: datetime) -> bool:
+        """Mark the invite used if nobody has yet; False when another user won the race."""
+        result = await self.session.execute(
+            update(Invite)
+            .where(Invite.id == invite_id, Invite.used_at.is_(None))
+            .values(used_at=now, used_by_telegram_id=telegram_id)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
+
+    def add(self, **fields: Any) -> Invite:
+        invite = Invite(**fields)
+        self.session.add(invite)
+        return invite
+
+
+class PrefRepository:
+    """Per-user preferences (locale, command menu)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, telegram_id: int) -> UserPref | None:
+        return await self.session.get(UserPref, telegram_id)
+
+    async def set_locale(
+        self, telegram_id: int, locale: str, source: LocaleSource, now: datetime
+    ) -> UserPref:
+        pref = await self.get(telegram_id)
+        if pref is None:
+            pref = UserPref(telegram_id=telegram_id, updated_at=now)
+            self.session.add(pref)
+        pref.locale = locale
+        pref.locale_source = source
+        pref.updated_at = now
+        return pref
+
+    async def set_commands_key(self, telegram_id: int, key: str, now: datetime) -> None:
+        pref = await self.get(telegram_id)
+        if pref is None:
+            pref = UserPref(telegram_id=telegram_id, updated_at=now)
+            self.session.add(pref)
+        pref.commands_key = key
+        pref.updated_at = now
+
+
+class OrderRepository:
+    """Orders and their status history."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get_by_no(self, order_no: str) -> Order | None:
+        stmt = (
+            select(Order)
+            .where(Order.order_no == order_no)
+            .options(selectinload(Order.history), selectinload(Order.customer))
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def get(self, order_id: int) -> Order | None:
+        stmt = (
+            select(Order)
+            .where(Order.id == order_id)
+            .options(selectinload(Order.history), selectinload(Order.customer))
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def by_numbers(self, numbers: Sequence[str]) -> dict[str, Order]:
+        result: dict[str, Order] = {}
+        unique = list(dict.fromkeys(numbers))
+        for start in range(0, len(unique), 500):
+            chunk = unique[start : start + 500]
+            rows = await self.session.execute(select(Order).where(Order.order_no.in_(chunk)))
+            result.update({o.order_no: o for o in rows.scalars()})
+        return result
+
+    async def page(
+        self,
+        *,
+        customer_id: int | None = None,
+        owner_id: int | None = None,
+        offset: int,
+        limit: int,
+    ) -> tuple[list[Order], int]:
+        """Return one page of orders, newest order date first, and the total count."""
+        stmt = select(Order)
+        count = select(func.count()).select_from(Order)
+        if customer_id is not None:
+            stmt = stmt.where(Order.customer_id == customer_id)
+            count = count.where(Order.customer_id == customer_id)
+        if owner_id is not None:
+            owned = select(Customer.id).where(Customer.owner_id == owner_id)
+            stmt = stmt.where(Order.customer_id.in_(owned))
+            count = count.where(Order.customer_id.in_(owned))
+        stmt = (
+            stmt.options(selectinload(Order.customer))
+            .order_by(Order.order_date.desc(), Order.id.desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        total = (await self.session.execute(count)).scalar_one()
+        orders = list((await self.session.execute(stmt)).scalars())
+        return orders, total
+
+    def add(self, **fields: Any) -> Order:
+        order = Order(**fields)
+        self.session.add(order)
+        return order
+
+    def add_status_change(
+        self, order_id: int, status: OrderStatus, at: datetime, *, source: str
+    ) -> None:
+        self.session.add(
+            OrderStatusChange(order_id=order_id, status=status, changed_at=at, source=source)
+        )
+
+
+class AuditRepository:
+    """The append-only audit log (R15)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, **fields: Any) -> AuditEntry:
+        entry = AuditEntry(**fields)
+        self.session.add(entry)
+        return entry
+
+    async def list_recent(self, *, action: str | None = None, limit: int = 50) -> list[AuditEntry]:
+        stmt = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+        if action is not None:
+            stmt = stmt.where(AuditEntry.action == action)
+        return list((await self.session.execute(stmt)).scalars())

@@ -1,0 +1,73 @@
+"""The unit of work: one session, one transaction, repositories over it."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.repositories import (
+    AuditRepository,
+    ContactRepository,
+    CustomerRepository,
+    InviteRepository,
+    OrderRepository,
+    PrefRepository,
+    StaffRepository,
+)
+
+
+class SqlUnitOfWork:
+    """Open a session on enter, roll back whatever was not committed on exit."""
+
+    staff: StaffRepository
+    customers: CustomerRepository
+    contacts: ContactRepository
+    invites: InviteRepository
+    prefs: PrefRepository
+    orders: OrderRepository
+    audit: AuditRepository
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._factory = session_factory
+        self._session: AsyncSession | None = None
+
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            raise RuntimeError("unit of work used outside `async with`")
+        return self._session
+
+    async def __aenter__(self) -> SqlUnitOfWork:
+        session = self._factory()
+        self._session = session
+        self.staff = StaffRepository(session)
+        self.customers = CustomerRepository(session)
+        self.contacts = ContactRepository(session)
+        self.invites = InviteRepository(session)
+        self.prefs = PrefRepository(session)
+        self.orders = OrderRepository(session)
+        self.audit = AuditRepository(session)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        session = self.session
+        try:
+            await session.rollback()
+        finally:
+            await session.close()
+            self._session = None
+
+    async def commit(self) -> None:
+        await self.session.commit()
+
+    async def flush(self) -> None:
+        await self.session.flush()
+
+    async def rollback(self) -> None:
+        await self.session.rollback()
