@@ -14,7 +14,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import common, invites, orders
+from handlers import buttons, common, invites, orders
 from handlers.errors import on_error
 
 
@@ -30,10 +30,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         CommandHandler("orders", orders.cmd_orders),
         CommandHandler("order", orders.cmd_order),
         CommandHandler("invite", invites.cmd_invite, filters=private),
-        CallbackQueryHandler(orders.cb_orders_page, pattern=r"^ord:p:[1-9][0-9]{0,6}$"),
-        CallbackQueryHandler(orders.cb_open_order, pattern=r"^ord:o:[1-9][0-9]{0,11}$"),
-        CallbackQueryHandler(common.cb_language, pattern=r"^lang:(zh_Hant|zh_Hans|en)$"),
-        CallbackQueryHandler(common.cb_stale),
+        CallbackQueryHandler(buttons.cb_route),
         MessageHandler(filters.COMMAND, common.cmd_unknown),
         MessageHandler(filters.ALL, common.msg_other),
     ])

@@ -107,12 +107,10 @@ async def cmd_language(update: Update, context: BotContext) -> None:
         reply_markup=render.language_keyboard(context.me.locale))
 
 
-async def cb_language(update: Update, context: BotContext) -> None:
+async def cb_language(update: Update, context: BotContext, data: cb.ChooseLanguage) -> None:
     """Store the chosen language and answer in it."""
     query = update.callback_query
     assert query is not None
-    data = cb.decode(query.data)
-    assert isinstance(data, cb.ChooseLanguage)
     context.actor = await identity.set_locale(context.uow(), context.me, data.locale,
                                               now=context.now())
     t = context.t

@@ -17,6 +17,8 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from services.cards import Actor
 from services.ports import UnitOfWork
 
+_ACTOR_KEY = "_actor"
+
 
 class Translator(Protocol):
     """Translates and formats for one locale (Babel underneath)."""
@@ -61,7 +63,24 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
         user_id: int | None = None,
     ) -> None:
         super().__init__(application=application, chat_id=chat_id, user_id=user_id)
-        self.actor: Actor | None = None
+        self._actor: Actor | None = None
+
+    @property
+    def actor(self) -> Actor | None:
+        """The resolved sender; error handlers get a new context, so it is kept per user too."""
+        if self._actor is None:
+            user_data = self.user_data
+            if user_data is not None:
+                found: Actor | None = user_data.get(_ACTOR_KEY)
+                return found
+        return self._actor
+
+    @actor.setter
+    def actor(self, value: Actor | None) -> None:
+        self._actor = value
+        user_data = self.user_data
+        if user_data is not None:
+            user_data[_ACTOR_KEY] = value
 
     @property
     def runtime(self) -> Runtime:

@@ -25,12 +25,10 @@ async def cmd_orders(update: Update, context: BotContext) -> None:
                                               reply_markup=keyboard)
 
 
-async def cb_orders_page(update: Update, context: BotContext) -> None:
+async def cb_orders_page(update: Update, context: BotContext, data: cb.OrdersPage) -> None:
     """Show another page of the list in place."""
     query = update.callback_query
     assert query is not None
-    data = cb.decode(query.data)
-    assert isinstance(data, cb.OrdersPage)
     page = await orders.list_orders(context.uow(), context.me, page=data.page,
                                     page_size=context.runtime.page_size)
     text, keyboard = render.orders_page(context.t, page, staff=context.me.is_staff)
@@ -50,12 +48,10 @@ async def cmd_order(update: Update, context: BotContext) -> None:
         render.order_card(context.t, card, staff=context.me.is_staff), parse_mode=ParseMode.HTML)
 
 
-async def cb_open_order(update: Update, context: BotContext) -> None:
+async def cb_open_order(update: Update, context: BotContext, data: cb.OpenOrder) -> None:
     """Open an order card from a list button; re-checked, never trusted."""
     query = update.callback_query
     assert query is not None and query.message is not None
-    data = cb.decode(query.data)
-    assert isinstance(data, cb.OpenOrder)
     card = await orders.show_order(context.uow(), context.me, order_id=data.order_id,
                                    now=context.now())
     await query.answer()

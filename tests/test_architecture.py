@@ -1,4 +1,4 @@
-"""The import arrows of ARCHITECTURE.md: bot -> handlers -> services -> domain; storage -> domain."""
+"""Import arrows of ARCHITECTURE.md: bot -> handlers -> services -> domain; storage -> domain."""
 
 from __future__ import annotations
 

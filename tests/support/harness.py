@@ -55,8 +55,8 @@ async def running_bot(
     """Start the fake Bot API and the real bot (long polling) against it."""
     api = FakeBotApi()
     url = await api.start()
-    settings = Settings(telegram_api_url=url, database_url=db_url, use_rate_limiter=False,
-                        default_locale="en", **overrides)
+    values: dict[str, Any] = {"use_rate_limiter": False, "default_locale": "en", **overrides}
+    settings = Settings(telegram_api_url=url, database_url=db_url, **values)
     built = build_application(settings, clock=clock)
     app = built.application
     try:

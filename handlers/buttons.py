@@ -1,0 +1,24 @@
+"""One entry for every button press: decode once, dispatch by kind, stale otherwise."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from handlers import callbacks as cb
+from handlers import common, orders
+from handlers.context import BotContext
+
+
+async def cb_route(update: Update, context: BotContext) -> None:
+    """Decode a button press and hand it to its handler; anything else is stale or forged."""
+    query = update.callback_query
+    assert query is not None
+    data = cb.decode(query.data)
+    if isinstance(data, cb.OrdersPage):
+        await orders.cb_orders_page(update, context, data)
+    elif isinstance(data, cb.OpenOrder):
+        await orders.cb_open_order(update, context, data)
+    elif isinstance(data, cb.ChooseLanguage):
+        await common.cb_language(update, context, data)
+    else:
+        await common.cb_stale(update, context)

@@ -1,0 +1,132 @@
+"""The operator CLI as an operator uses it: real processes, real files, one-line errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.world import CUSTOMER_HEADER, ORDER_HEADER, acme_orders, write_csv
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
+        stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("DCM_")}
+    full_env["PYTHONPATH"] = str(ROOT)
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True, text=True,
+                          env=full_env, cwd=cwd or ROOT, input=stdin, timeout=120)
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {"DCM_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}"}
+
+
+def test_help_lists_the_commands() -> None:
+    out = cli("--help").stdout
+    for command in ("run", "demo", "db", "staff", "import", "invite"):
+        assert command in out
+    assert "customers" in cli("import", "--help").stdout
+    assert "--telegram-id" in cli("staff", "add", "--help").stdout
+
+
+@pytest.mark.parametrize(("name", "value", "expected"), [
+    ("DCM_TIMEZONE", "Mars/Olympus", "DCM_TIMEZONE: unknown time zone 'Mars/Olympus'"),
+    ("DCM_HOLIDAY_REGION", "XX", "DCM_HOLIDAY_REGION: unknown holiday region 'XX'"),
+    ("DCM_DEFAULT_LOCALE", "fr", "DCM_DEFAULT_LOCALE: unknown locale 'fr'"),
+    ("DCM_COMPLAINT_SOLUTION_DAYS", "five", "DCM_COMPLAINT_SOLUTION_DAYS:"),
+    ("DCM_TELEGRAM_API_URL", "ftp://x", "DCM_TELEGRAM_API_URL: 'ftp://x' is not an http(s) URL"),
+    ("DCM_DATABASE_URL", "mysql://x/y", "DCM_DATABASE_URL: unsupported database 'mysql'"),
+    ("DCM_TELEGRAM_TOKEN", "nonsense", "DCM_TELEGRAM_TOKEN: does not look like a bot token"),
+])
+def test_a_bad_setting_stops_with_one_line(name: str, value: str, expected: str) -> None:
+    result = cli("db", "upgrade", env={name: value})
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0], result.stderr
+    assert "Traceback" not in result.stderr
+    if name == "DCM_TELEGRAM_TOKEN":
+        assert value not in result.stderr or value == "nonsense"
+
+
+def test_settings_come_from_a_toml_file_and_the_environment_wins(tmp_path: Path) -> None:
+    from bot.settings import load_settings
+
+    config = tmp_path / "dcm.toml"
+    config.write_text('timezone = "Asia/Taipei"\nholiday_region = "TW"\n'
+                      "complaint_solution_days = 7\n")
+    old = dict(os.environ)
+    try:
+        os.environ["DCM_CONFIG"] = str(config)
+        os.environ["DCM_HOLIDAY_REGION"] = "HK"
+        settings = load_settings()
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
+    assert settings.timezone == "Asia/Taipei" and settings.complaint_solution_days == 7
+    assert settings.holiday_region == "HK"
+
+
+def test_staff_import_invite_round_trip(env: dict[str, str], tmp_path: Path) -> None:
+    assert cli("db", "upgrade", env=env).returncode == 0
+    bad_role = cli("staff", "add", "--telegram-id", "9101", "--name", "Wang", "--role",
+                   "sales,boss", env=env)
+    assert bad_role.returncode == 2 and "unknown role 'boss'" in bad_role.stderr
+    ok = cli("staff", "add", "--telegram-id", "9101", "--name", "Wang", "--role",
+             "sales,sales_head", env=env)
+    assert ok.returncode == 0 and "sales, sales_head" in ok.stdout
+
+    customers = write_csv(tmp_path / "customers.csv", CUSTOMER_HEADER, [
+        ["ACME", "Acme", "Chen", "Taipei", "1", "Hardware", "9101", "A", "", ""],
+        ["BAD", "Bad", "X", "Y", "2", "Z", "777", "", "", ""],
+    ])
+    failed = cli("import", "customers", str(customers), env=env)
+    assert failed.returncode == 1
+    assert "line 3: sales_rep_telegram_id: no staff member with Telegram id 777" in failed.stderr
+    assert "nothing imported" in failed.stderr
+
+    write_csv(customers, CUSTOMER_HEADER, [
+        ["ACME", "Acme", "Chen", "Taipei", "1", "Hardware", "9101", "A", "", ""]])
+    assert "1 created" in cli("import", "customers", str(customers), env=env).stdout
+    orders = write_csv(tmp_path / "orders.csv", ORDER_HEADER, acme_orders(3))
+    assert "3 created" in cli("import", "orders", str(orders), env=env).stdout
+    assert "3 unchanged" in cli("import", "orders", str(orders), env=env).stdout
+
+    invite = cli("invite", "ACME", env={**env, "DCM_BOT_USERNAME": "acme_helper_bot"})
+    lines = invite.stdout.strip().splitlines()
+    assert invite.returncode == 0
+    assert lines[-2] == f"https://t.me/acme_helper_bot?start={lines[-1]}"
+    assert len(lines[-1]) >= 32
+    unknown = cli("invite", "NOPE", env=env)
+    assert unknown.returncode == 1 and "no customer with code 'NOPE'" in unknown.stderr
+
+
+def test_a_missing_file_is_one_line(env: dict[str, str]) -> None:
+    result = cli("import", "orders", "/nonexistent/orders.csv", env=env)
+    assert result.returncode == 1
+    assert "nothing imported: /nonexistent/orders.csv: no such file" in result.stderr
+
+
+def test_run_without_a_token_says_what_to_do(env: dict[str, str]) -> None:
+    result = cli("run", env=env)
+    assert result.returncode == 2
+    assert "DCM_TELEGRAM_TOKEN" in result.stderr and "demo" in result.stderr
+
+
+def test_the_demo_runs_in_one_command_with_scripted_input(tmp_path: Path) -> None:
+    script = "/orders\n#6\n:as 3\n/order GL-2026-001\n/order AC-2026-001\n:as 7\n:quit\n"
+    result = cli(env={"PYTHONUNBUFFERED": "1"}, cwd=tmp_path, stdin=script)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "starting the local demo" in result.stderr
+    assert "14 筆訂單" in out or "14 筆" in out  # Chen reads Traditional Chinese
+    assert "(edited)" in out  # pressing "older" edits the list in place
+    assert "Order GL-2026-001" in out and "HK$98,000.00" in out
+    assert "Order AC-2026-001 was not found." in out  # John cannot see Acme's order
+    assert (tmp_path / "var" / "demo.sqlite3").exists()
