@@ -9,11 +9,13 @@ from datetime import datetime
 from typing import Any
 
 from telegram import BotCommand, BotCommandScopeDefault
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 import handlers
 from bot.i18n import Catalogs
 from bot.language import detect_locale, normalize_locale
+from bot.ops import Ops
+from bot.pacing import Pacer
 from bot.settings import Settings
 from domain.enums import Locale
 from handlers.context import BotContext, Runtime
@@ -30,9 +32,13 @@ DEMO_TOKEN = "123456789:DEMO-token-for-the-local-fake-bot-api"
 
 @dataclass
 class Built:
-    """The application and what must be closed with it."""
+    """The application and the pieces the runner wires around it."""
 
     application: Application[Any, Any, Any, Any, Any, Any]
+    uow_factory: Callable[[], SqlUnitOfWork]
+    catalogs: Catalogs
+    ops: Ops
+    pacer: Pacer | None
     dispose: Callable[[], Any]
 
 
@@ -42,32 +48,39 @@ def build_application(
     clock: Callable[[], datetime] = utc_now,
     token: str | None = None,
 ) -> Built:
-    """Build the bot against the configured Bot API server and database."""
+    """Build the bot against the configured Bot API server and database (no updater: the
+    durable inbox of bot/inbox.py feeds it)."""
     token = token or settings.telegram_token or DEMO_TOKEN
     engine = make_async_engine(settings.database_url)
     sessions = make_session_factory(engine)
     catalogs = Catalogs(settings.tz)
     api = settings.telegram_api_url
+
+    def uow_factory() -> SqlUnitOfWork:
+        return SqlUnitOfWork(sessions)
+
+    pacer = None
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         ApplicationBuilder()
         .token(token)
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
         .context_types(ContextTypes(context=BotContext))
+        .updater(None)
         .post_init(_post_init)
     )
     if settings.use_rate_limiter:
-        builder = builder.rate_limiter(
-            AIORateLimiter(overall_max_rate=settings.rate_limit_global_per_second,
-                           group_max_rate=settings.rate_limit_group_per_minute, max_retries=2)
-        )
+        pacer = Pacer(global_per_second=settings.rate_limit_global_per_second,
+                      private_per_second=settings.rate_limit_private_per_second,
+                      group_per_minute=settings.rate_limit_group_per_minute)
+        builder = builder.rate_limiter(pacer)
     app = builder.build()
 
     def bot_username() -> str:
         return app.bot.username if app.bot._bot_user else "your_bot"
 
     app.bot_data["runtime"] = Runtime(
-        uow_factory=lambda: SqlUnitOfWork(sessions),
+        uow_factory=uow_factory,
         clock=clock,
         translator=catalogs.get,
         detect_locale=detect_locale,
@@ -79,7 +92,8 @@ def build_application(
     app.bot_data["catalogs"] = catalogs
     app.bot_data["default_locale"] = settings.default_locale
     handlers.register(app)
-    return Built(app, engine.dispose)
+    ops = Ops(uow_factory, settings.ops_chat_id, settings.default_locale)
+    return Built(app, uow_factory, catalogs, ops, pacer, engine.dispose)
 
 
 async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

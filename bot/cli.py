@@ -101,23 +101,22 @@ def run(
     if not settings.telegram_token:
         fail("configuration error: DCM_TELEGRAM_TOKEN: required to run the bot "
              "(or run `python -m bot demo`)")
-    if webhook:
-        fail("webhook mode is not available yet; run without --webhook")
-    from bot.app import build_application
+    if webhook and not (settings.webhook_url and settings.webhook_secret):
+        fail("configuration error: DCM_WEBHOOK_URL and DCM_WEBHOOK_SECRET: both are required "
+             "in webhook mode")
+    from bot.lock import AlreadyRunning
     from bot.logs import install_redaction
+    from bot.runner import BotRunner
 
-    install_redaction([settings.telegram_token or ""], settings.log_level)
+    install_redaction([settings.telegram_token or "", settings.webhook_secret or ""],
+                      settings.log_level)
     prepare_database(settings)
-    built = build_application(settings)
     try:
-        built.application.run_polling(allowed_updates=["message", "callback_query"],
-                                      drop_pending_updates=False)
-    finally:
-        asyncio.run(_dispose(built.dispose))
-
-
-async def _dispose(dispose: Callable[[], Any]) -> None:
-    await dispose()
+        code = asyncio.run(BotRunner(settings, webhook=webhook).run())
+    except AlreadyRunning as exc:
+        fail(str(exc), 1)
+        return
+    raise typer.Exit(code)
 
 
 @app.command()
@@ -130,6 +129,25 @@ def demo(
     settings = settings_or_exit()
     code = asyncio.run(run_demo(settings, fresh=fresh))
     raise typer.Exit(code)
+
+
+@app.command()
+def health(
+    stale_after: Annotated[int, typer.Option(help="Seconds after which a poll is stale.")] = 300,
+) -> None:
+    """Print inbox/outbox backlog, dead letters and the last good poll; exit 1 on trouble."""
+    from datetime import timedelta
+
+    from bot.health import check
+    from services.time import utc_now
+
+    settings = settings_or_exit()
+    prepare_database(settings)
+    report = with_uow(settings, lambda uow: check(uow(), utc_now(),
+                                                  timedelta(seconds=stale_after)))
+    for line in report.lines():
+        typer.echo(line)
+    raise typer.Exit(1 if report.problems else 0)
 
 
 @db_app.command("upgrade")

@@ -17,9 +17,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.app import build_application
 from bot.fake_api import Call, FakeBotApi, Persona
 from bot.language import normalize_locale
+from bot.runner import BotRunner
 from bot.settings import Settings
 from domain.enums import Role
 from services import identity, imports, staff
@@ -178,10 +178,9 @@ async def run_demo(settings: Settings, *, fresh: bool = True, stdin: TextIO | No
     url = await api.start()
     demo_settings = settings.model_copy(update={
         "telegram_api_url": url, "database_url": db_url, "use_rate_limiter": False,
-        "telegram_token": None,
+        "telegram_token": None, "poll_timeout_seconds": 2,
     })
-    built = build_application(demo_settings)
-    bot_app = built.application
+    runner = BotRunner(demo_settings)
     out.write(f"Demo bot running against a local fake Telegram at {url} "
               f"(database {DEMO_DB}).\n{HELP}\n\nPersonas:\n")
     _who(out)
@@ -189,10 +188,8 @@ async def run_demo(settings: Settings, *, fresh: bool = True, stdin: TextIO | No
         out.write(f"\nThe newcomer (persona 7) can link to Hua Xin with:  /start {token}\n")
     current = PERSONAS[0].persona
     try:
-        async with bot_app:
-            assert bot_app.updater is not None
-            await bot_app.updater.start_polling(poll_interval=0.0, timeout=2)
-            await bot_app.start()
+        await runner.start()
+        try:
             loop = asyncio.get_running_loop()
             while True:
                 out.write(f"\n[{current.first_name}] > ")
@@ -217,10 +214,9 @@ async def run_demo(settings: Settings, *, fresh: bool = True, stdin: TextIO | No
                     await _press(api, term, current, int(line[1:]), out)
                 else:
                     await _send(api, current, line)
-            await bot_app.updater.stop()
-            await bot_app.stop()
+        finally:
+            await runner.stop()
     finally:
-        await built.dispose()
         await api.stop()
     out.write("\nbye\n")
     return 0

@@ -115,9 +115,10 @@ class FakeBotApi:
         return f"http://{self.host}:{self.port}"
 
     # -- what users do --------------------------------------------------------------------
-    async def push_update(self, body: dict[str, Any]) -> int:
-        """Queue a raw update (without update_id) and wake the long poll."""
-        update_id = next(self._update_ids)
+    async def push_update(self, body: dict[str, Any], update_id: int | None = None) -> int:
+        """Queue a raw update and wake the long poll; a given update_id replays an old one."""
+        if update_id is None:
+            update_id = next(self._update_ids)
         self._updates.append({"update_id": update_id, **body})
         assert self._new_update is not None
         async with self._new_update:
@@ -255,6 +256,9 @@ class FakeBotApi:
     async def _fault(self, fault: Fault, method: str, params: dict[str, Any]) -> web.Response:
         if self.record_calls:
             self.calls.append(Call(method, params, time.monotonic(), f"fault:{fault.kind}"))
+        assert self._new_call is not None
+        async with self._new_call:
+            self._new_call.notify_all()
         if fault.delay:
             await asyncio.sleep(fault.delay)
         if fault.kind == "timeout":

@@ -61,6 +61,22 @@ class Settings(BaseSettings):
     use_rate_limiter: bool = True
     ops_chat_id: int | None = None
     log_level: str = "INFO"
+    # Delivery machinery (RELIABILITY.md)
+    poll_timeout_seconds: int = Field(default=30, ge=0, le=600)
+    conflict_limit: int = Field(default=3, ge=1, le=100)  # R12: 409s in a row before exiting
+    inbox_max_attempts: int = Field(default=5, ge=1, le=100)  # R16: tries before dead letter
+    inbox_backoff_seconds: float = Field(default=2.0, gt=0, le=600)  # doubles with each try
+    sweep_interval_seconds: int = Field(default=30, ge=1, le=3600)  # R10
+    # R11: how long a process holds claimed work; a crashed process's work is free after it
+    lease_seconds: float = Field(default=60, ge=1, le=3600)
+    shutdown_timeout_seconds: float = Field(default=10, gt=0, le=300)  # R17
+    # Webhook mode (R13); the token never appears in the path
+    webhook_url: str | None = None  # public https base URL Telegram posts to
+    webhook_path: str = "/telegram/updates"
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=0, le=65535)
+    webhook_secret: str | None = Field(default=None, repr=False)
+    webhook_max_body: int = Field(default=1_000_000, ge=1024)
 
     @classmethod
     def settings_customise_sources(
@@ -94,6 +110,23 @@ class Settings(BaseSettings):
         v = v.strip().rstrip("/")
         if not v.startswith(("http://", "https://")) or "://" not in v or len(v) < 10:
             raise ValueError(f"{v!r} is not an http(s) URL")
+        return v
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret(cls, v: str | None) -> str | None:
+        if v is None or not v:
+            return None
+        # Telegram allows 1-256 characters A-Z, a-z, 0-9, _ and -.
+        if not 16 <= len(v) <= 256 or not all(c.isalnum() or c in "_-" for c in v):
+            raise ValueError("must be 16-256 characters of letters, digits, _ and -")
+        return v
+
+    @field_validator("webhook_path")
+    @classmethod
+    def _path(cls, v: str) -> str:
+        if not v.startswith("/"):
+            raise ValueError("must start with /")
         return v
 
     @field_validator("database_url")

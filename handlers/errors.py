@@ -1,31 +1,46 @@
-"""Turn errors into a clear answer in the user's language; log the unexpected ones."""
+"""Turn errors into a clear answer in the user's language; report the unexpected ones.
+
+An unexpected error marks the update as failed so the inbox retries it with backoff (R16); the
+user hears an apology once, on the first failure, not on every retry.
+"""
 
 from __future__ import annotations
 
 import logging
 
 from telegram import Update
-from telegram.error import TelegramError
+from telegram.error import Forbidden, TelegramError
 
 from domain.errors import N_, DomainError
 from handlers.context import BotContext
+from services.reachability import mark_unreachable
 
 log = logging.getLogger(__name__)
 
 UNEXPECTED = N_("Sorry, something went wrong on our side. Please try again later.")
+FAILURES = "update_failures"  # bot_data: update_id -> error text, read by the inbox
+ATTEMPTS = "update_attempts"  # bot_data: update_id -> tries so far, written by the inbox
 
 
 async def on_error(update: object, context: BotContext) -> None:
-    """Answer domain errors politely; log anything else with the update id."""
+    """Answer domain errors politely; record anything else as a failure of the update."""
     error = context.error
     if not isinstance(update, Update):
         log.error("error outside an update: %r", error, exc_info=error)
+        return
+    if isinstance(error, Forbidden) and update.effective_chat is not None:
+        # R5: the user blocked the bot; retrying cannot help, their sales rep is told once.
+        await mark_unreachable(context.uow(), update.effective_chat.id, now=context.now(),
+                               default_locale=context.runtime.default_locale)
         return
     t = context.t
     if isinstance(error, DomainError):
         text = t.gettext(error.message).format(**error.params)
     else:
         log.error("update %s failed: %r", update.update_id, error, exc_info=error)
+        context.bot_data.setdefault(FAILURES, {})[update.update_id] = repr(error)
+        if context.bot_data.get(ATTEMPTS, {}).get(update.update_id, 0) > 0:
+            return
         text = t.gettext(UNEXPECTED)
     try:
         if update.callback_query is not None:

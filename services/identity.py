@@ -37,17 +37,29 @@ async def resolve_actor(
         staff = await uow.staff.get_by_telegram_id(telegram_id)
         contact = await uow.contacts.get_by_telegram_id(telegram_id)
         pref = await uow.prefs.get(telegram_id)
-        explicit = pref.locale if pref and pref.locale_source == LocaleSource.EXPLICIT else None
-        stored = (pref.locale if pref else None) or (contact.locale if contact else None)
+        source = pref.locale_source if pref else None
+        explicit = pref.locale if pref and source == LocaleSource.EXPLICIT else None
+        detected = pref.locale if pref and source == LocaleSource.DETECTED else None
+        remembered = pref.locale if pref and source == LocaleSource.TELEGRAM else None
         locale, to_store = choose_locale(
             explicit=explicit,
-            stored=stored,
-            telegram=telegram_locale,
+            stored=detected or (contact.locale if contact else None),
+            telegram=telegram_locale or remembered,
             detect=detect,
             default=default_locale,
         )
+        changed = False
+        if to_store is None and telegram_locale == locale and remembered != locale \
+                and explicit is None:
+            # Remember Telegram's language too, for messages sent outside an update.
+            to_store = LocaleSource.TELEGRAM
         if to_store is not None:
             await uow.prefs.set_locale(telegram_id, locale, to_store, now)
+            changed = True
+        if contact is not None and contact.unreachable:
+            contact.unreachable = False  # they wrote to us, so they unblocked the bot
+            changed = True
+        if changed:
             await uow.commit()
         active_staff = staff if staff is not None and staff.active else None
         return Actor(

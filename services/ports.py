@@ -7,6 +7,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from storage.reliability import DueWorkRepository, OutboxRepository
     from storage.repositories import (
         AuditRepository,
         ContactRepository,
@@ -28,6 +29,8 @@ class UnitOfWork(Protocol):
     prefs: PrefRepository
     orders: OrderRepository
     audit: AuditRepository
+    outbox: OutboxRepository
+    due: DueWorkRepository
 
     async def __aenter__(self) -> UnitOfWork: ...
 

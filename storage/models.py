@@ -224,6 +224,8 @@ class InboxUpdate(Base):
     next_attempt_at: Mapped[datetime | None]
     processed_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+    # R11: a process that claims an update holds it until the lease ends (then it is free).
+    lease_until: Mapped[datetime | None]
 
 
 class OutboxMessage(Base):
@@ -243,8 +245,40 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
     last_error: Mapped[str | None] = mapped_column(Text)
+    lease_until: Mapped[datetime | None]
 
     __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+
+
+class DueWork(Base):
+    """A deadline to act on (a reminder, an escalation); swept periodically (R10, R11)."""
+
+    __tablename__ = "due_work"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)  # e.g. sla:17:2 (R3)
+    kind: Mapped[str] = mapped_column(String(64))
+    subject_id: Mapped[str] = mapped_column(String(200), default="")
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    due_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    lease_until: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    done_at: Mapped[datetime | None]
+    late: Mapped[bool] = mapped_column(default=False)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_due_work_status_due", "status", "due_at"),)
+
+
+class RuntimeState(Base):
+    """Small facts about the running bot (last successful poll, alarms sent)."""
+
+    __tablename__ = "runtime_state"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime]
 
 
 __all__ = [
@@ -252,11 +286,13 @@ __all__ = [
     "Base",
     "Contact",
     "Customer",
+    "DueWork",
     "InboxUpdate",
     "Invite",
     "Order",
     "OrderStatusChange",
     "OutboxMessage",
+    "RuntimeState",
     "Staff",
     "StaffRole",
     "UniqueConstraint",

@@ -132,8 +132,9 @@ class InviteRepository:
             update(Invite)
             .where(Invite.id == invite_id, Invite.used_at.is_(None))
             .values(used_at=now, used_by_telegram_id=telegram_id)
+            .returning(Invite.id)
         )
-        return bool(getattr(result, "rowcount", 0) == 1)
+        return result.first() is not None
 
     def add(self, **fields: Any) -> Invite:
         invite = Invite(**fields)

@@ -6,6 +6,12 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.reliability import (
+    DueWorkRepository,
+    InboxRepository,
+    OutboxRepository,
+    RuntimeStateRepository,
+)
 from storage.repositories import (
     AuditRepository,
     ContactRepository,
@@ -18,7 +24,7 @@ from storage.repositories import (
 
 
 class SqlUnitOfWork:
-    """Open a session on enter, roll back whatever was not committed on exit."""
+    """Open a session on enter; whatever was not committed is discarded on exit."""
 
     staff: StaffRepository
     customers: CustomerRepository
@@ -27,6 +33,10 @@ class SqlUnitOfWork:
     prefs: PrefRepository
     orders: OrderRepository
     audit: AuditRepository
+    inbox: InboxRepository
+    outbox: OutboxRepository
+    due: DueWorkRepository
+    state: RuntimeStateRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._factory = session_factory
@@ -48,6 +58,10 @@ class SqlUnitOfWork:
         self.prefs = PrefRepository(session)
         self.orders = OrderRepository(session)
         self.audit = AuditRepository(session)
+        self.inbox = InboxRepository(session)
+        self.outbox = OutboxRepository(session)
+        self.due = DueWorkRepository(session)
+        self.state = RuntimeStateRepository(session)
         return self
 
     async def __aexit__(
@@ -56,11 +70,12 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        # close() discards what was not committed but, unlike rollback(), does not expire
+        # loaded objects, so what a service read stays readable after the block.
         session = self.session
         try:
-            await session.rollback()
-        finally:
             await session.close()
+        finally:
             self._session = None
 
     async def commit(self) -> None:

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.app import build_application
 from bot.fake_api import FakeBotApi, Persona
+from bot.runner import BotRunner
 from bot.settings import Settings
 
 
@@ -20,6 +20,7 @@ class Harness:
 
     api: FakeBotApi
     clock: Callable[[], datetime]
+    runner: BotRunner
 
     async def say(self, who: Persona, text: str, *, replies: int = 1) -> list[dict[str, Any]]:
         """Send text and return the bot's next `replies` messages in that chat."""
@@ -50,25 +51,20 @@ def buttons(message: dict[str, Any]) -> list[tuple[str, str]]:
 
 @asynccontextmanager
 async def running_bot(
-    db_url: str, clock: Callable[[], datetime], **overrides: Any
+    db_url: str, clock: Callable[[], datetime], *, webhook: bool = False, **overrides: Any
 ) -> AsyncIterator[Harness]:
     """Start the fake Bot API and the real bot (long polling) against it."""
     api = FakeBotApi()
     url = await api.start()
-    values: dict[str, Any] = {"use_rate_limiter": False, "default_locale": "en", **overrides}
+    values: dict[str, Any] = {"use_rate_limiter": False, "default_locale": "en",
+                              "poll_timeout_seconds": 1, **overrides}
     settings = Settings(telegram_api_url=url, database_url=db_url, **values)
-    built = build_application(settings, clock=clock)
-    app = built.application
+    runner = BotRunner(settings, clock=clock, webhook=webhook)
     try:
-        async with app:
-            assert app.updater is not None
-            await app.updater.start_polling(poll_interval=0.0, timeout=1)
-            await app.start()
-            try:
-                yield Harness(api, clock)
-            finally:
-                await app.updater.stop()
-                await app.stop()
+        await runner.start()
+        try:
+            yield Harness(api, clock, runner)
+        finally:
+            await runner.stop()
     finally:
-        await built.dispose()
         await api.stop()

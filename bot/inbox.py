@@ -1,0 +1,277 @@
+"""The durable inbox (R1, R16): store updates before confirming them, then process them.
+
+Polling confirms an update only by asking for a higher offset, and this poller asks for it only
+after the update is committed to the database; the webhook answers 200 only after the commit.
+The processor handles stored updates in order, retries a failed one with backoff while later
+ones keep flowing, and sets it aside (dead letter) after N tries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from aiohttp import web
+from telegram import Update
+from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
+
+from bot import ops
+from bot.ops import Ops
+from handlers.errors import ATTEMPTS, FAILURES
+from services.time import utc_now
+from storage.models import InboxUpdate
+from storage.uow import SqlUnitOfWork
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
+LAST_POLL = "poll"
+
+
+class Fatal(Exception):
+    """Intake cannot go on (another poller, a revoked token); the process must exit non-zero."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class InboxProcessor:
+    """Process stored updates through the PTB Application, once each."""
+
+    def __init__(
+        self,
+        app: Any,
+        uow_factory: Callable[[], SqlUnitOfWork],
+        ops_alerts: Ops,
+        *,
+        max_attempts: int = 5,
+        lease: timedelta = timedelta(minutes=5),
+        backoff: Callable[[int], float] = lambda attempt: min(2.0 ** attempt, 300.0),
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.app = app
+        self.uow_factory = uow_factory
+        self.ops = ops_alerts
+        self.max_attempts = max_attempts
+        self.lease = lease
+        self.backoff = backoff
+        self.clock = clock
+        self.wake = asyncio.Event()
+        self.processed = 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Process until `stop`; the update in hand is finished first (R17)."""
+        while not stop.is_set():
+            try:
+                handled = await self.run_once(stop)
+            except Exception:
+                log.exception("inbox pass failed; retrying")
+                handled = 0
+            if handled == 0:
+                await self._sleep(stop)
+
+    async def _sleep(self, stop: asyncio.Event) -> None:
+        async with self.uow_factory() as uow:
+            due = await uow.inbox.next_due_at()
+        delay = 1.0
+        if due is not None:
+            delay = min(max((due - self.clock()).total_seconds(), 0.0), 1.0)
+        self.wake.clear()
+        waiters = [asyncio.ensure_future(self.wake.wait()), asyncio.ensure_future(stop.wait())]
+        await asyncio.wait(waiters, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
+        for w in waiters:
+            w.cancel()
+
+    async def run_once(self, stop: asyncio.Event | None = None, limit: int = 50) -> int:
+        """Claim a batch of due updates and process them in order; return how many."""
+        async with self.uow_factory() as uow:
+            rows = await uow.inbox.claim(self.clock(), lease=self.lease, limit=limit)
+            await uow.commit()
+        for index, row in enumerate(rows):
+            if stop is not None and stop.is_set():
+                # Stopping: release what we have not started, so nothing waits for the lease.
+                await self._release(rows[index:])
+                return index
+            await self.process(row)
+        return len(rows)
+
+    async def _release(self, rows: list[InboxUpdate]) -> None:
+        async with self.uow_factory() as uow:
+            await uow.inbox.release([r.update_id for r in rows])
+            await uow.commit()
+
+    async def process(self, row: InboxUpdate) -> None:
+        """Run one stored update through the handlers and record the outcome."""
+        update_id = row.update_id
+        failures: dict[int, str] = self.app.bot_data.setdefault(FAILURES, {})
+        attempts: dict[int, int] = self.app.bot_data.setdefault(ATTEMPTS, {})
+        attempts[update_id] = row.attempts
+        try:
+            update = Update.de_json(row.payload, self.app.bot)
+            await self.app.process_update(update)
+        except Exception as exc:  # a payload PTB cannot read, or an error-handler crash
+            log.exception("update %s could not be processed", update_id)
+            failures[update_id] = repr(exc)
+        finally:
+            attempts.pop(update_id, None)
+        error = failures.pop(update_id, None)
+        now = self.clock()
+        async with self.uow_factory() as uow:
+            if error is None:
+                await uow.inbox.finish(update_id, now)
+            else:
+                tries = row.attempts + 1
+                retry_at = None
+                if tries < self.max_attempts:
+                    retry_at = now + timedelta(seconds=self.backoff(tries))
+                await uow.inbox.fail(update_id, error, now, retry_at=retry_at)
+            await uow.commit()
+        self.processed += 1
+        if error is not None and row.attempts + 1 >= self.max_attempts:
+            log.error("update %s dead-lettered after %s tries: %s", update_id,
+                      row.attempts + 1, error)
+            await self.ops.tell(f"dead:{update_id}", ops.DEAD_LETTER, now,
+                                update_id=update_id, attempts=row.attempts + 1, error=error)
+
+
+class Poller:
+    """Long-poll getUpdates; store, commit, and only then ask for the next offset."""
+
+    def __init__(
+        self,
+        bot: Any,
+        uow_factory: Callable[[], SqlUnitOfWork],
+        processor: InboxProcessor,
+        ops_alerts: Ops,
+        *,
+        timeout: int = 30,
+        conflict_limit: int = 3,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.bot = bot
+        self.uow_factory = uow_factory
+        self.processor = processor
+        self.ops = ops_alerts
+        self.timeout = timeout
+        self.conflict_limit = conflict_limit
+        self.clock = clock
+        self.offset: int | None = None
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Poll until `stop`; raise Fatal on repeated 409 Conflict or a rejected token."""
+        conflicts = 0
+        failures = 0
+        while not stop.is_set():
+            try:
+                updates = await self.bot.get_updates(
+                    offset=self.offset, timeout=self.timeout, allowed_updates=ALLOWED_UPDATES)
+            except Conflict as exc:
+                conflicts += 1
+                log.warning("409 Conflict from getUpdates (%s in a row): %s", conflicts, exc)
+                if conflicts >= self.conflict_limit:
+                    # R12: two pollers steal each other's updates; this one steps aside loudly.
+                    log.critical("another process is polling with this token; stopping")
+                    await self.ops.tell(f"conflict:{self.clock():%Y%m%d%H}", ops.CONFLICT,
+                                        self.clock())
+                    raise Fatal("409 Conflict: another poller is running", 3) from exc
+                await _sleep_or_stop(stop, 1.0)
+                continue
+            except InvalidToken as exc:
+                log.critical("the bot token was rejected by the Bot API server")
+                raise Fatal("the bot token was rejected", 4) from exc
+            except (NetworkError, TelegramError) as exc:
+                failures += 1
+                delay = min(2.0 ** failures, 30.0)
+                log.warning("getUpdates failed (%s); retrying in %.0f s", exc, delay)
+                await _sleep_or_stop(stop, delay)
+                continue
+            conflicts = failures = 0
+            await self.store([u.to_dict() for u in updates])
+
+    async def store(self, payloads: list[dict[str, Any]]) -> None:
+        """Commit updates (and the time of this good poll); then move the offset past them."""
+        async with self.uow_factory() as uow:
+            if payloads:
+                await uow.inbox.store(payloads, self.clock())
+            await uow.state.put(LAST_POLL, {"at": self.clock().isoformat()}, self.clock())
+            await uow.commit()
+        if payloads:
+            self.offset = max(p["update_id"] for p in payloads) + 1
+            self.processor.wake.set()
+
+
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+
+
+class WebhookServer:
+    """Receive updates by webhook (R13): secret checked first, stored, then 200."""
+
+    def __init__(
+        self,
+        uow_factory: Callable[[], SqlUnitOfWork],
+        processor: InboxProcessor,
+        *,
+        secret: str,
+        path: str,
+        listen: str,
+        port: int,
+        max_body: int = 1_000_000,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.uow_factory = uow_factory
+        self.processor = processor
+        self.secret = secret.encode()
+        self.path = path
+        self.listen = listen
+        self.port = port
+        self.max_body = max_body
+        self.clock = clock
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> int:
+        app = web.Application(client_max_size=self.max_body)
+        app.router.add_post(self.path, self.handle)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=5)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.listen, self.port)
+        await site.start()
+        server: Any = site._server
+        self.port = server.sockets[0].getsockname()[1]
+        return self.port
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def handle(self, request: web.Request) -> web.Response:
+        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "").encode()
+        if not hmac.compare_digest(given, self.secret):
+            return web.Response(status=403)  # before reading a byte of the body
+        if request.content_length is not None and request.content_length > self.max_body:
+            return web.Response(status=413)
+        try:
+            body = await request.read()
+            payload = json.loads(body)
+            if not isinstance(payload, dict) or not isinstance(payload.get("update_id"), int):
+                raise ValueError("no update_id")
+        except web.HTTPRequestEntityTooLarge:
+            return web.Response(status=413)
+        except ValueError:
+            return web.Response(status=400)
+        async with self.uow_factory() as uow:
+            await uow.inbox.store([payload], self.clock())
+            await uow.state.put(LAST_POLL, {"at": self.clock().isoformat(), "via": "webhook"},
+                                self.clock())
+            await uow.commit()
+        self.processor.wake.set()
+        return web.Response(status=200)

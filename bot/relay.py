@@ -1,0 +1,156 @@
+"""The outbox relay (R2-R4): send what services queued, once, paced, and report the doubtful."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+
+from bot import ops
+from bot.ops import Ops
+from handlers.context import Translator
+from handlers.notices import render_notice
+from services.reachability import mark_unreachable
+from services.time import utc_now
+from storage.models import OutboxMessage
+from storage.uow import SqlUnitOfWork
+
+log = logging.getLogger(__name__)
+
+MAX_SEND_ATTEMPTS = 8
+
+
+def _safe_to_retry(exc: TimedOut) -> bool:
+    """A timeout before the request left (connect, pool) is safe to retry; after, it is not."""
+    cause = exc.__cause__
+    if isinstance(cause, httpx.ConnectTimeout | httpx.PoolTimeout):
+        return True
+    return "pool" in str(exc).lower()
+
+
+class Relay:
+    """Claims due outbox rows and sends them; one task, chats in parallel, each chat in order."""
+
+    def __init__(
+        self,
+        bot: Any,
+        uow_factory: Callable[[], SqlUnitOfWork],
+        translator: Callable[[str], Translator],
+        ops_alerts: Ops,
+        *,
+        default_locale: str,
+        lease: timedelta = timedelta(seconds=120),
+        batch: int = 100,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.bot = bot
+        self.uow_factory = uow_factory
+        self.translator = translator
+        self.ops = ops_alerts
+        self.default_locale = default_locale
+        self.lease = lease
+        self.batch = batch
+        self.clock = clock
+        self.wake = asyncio.Event()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Send until `stop` is set; the batch in flight is finished, not abandoned (R17)."""
+        while not stop.is_set():
+            try:
+                sent = await self.run_once()
+            except Exception:
+                log.exception("outbox relay pass failed; retrying")
+                sent = 0
+            if sent == 0:
+                await self._sleep_until_due(stop)
+
+    async def _sleep_until_due(self, stop: asyncio.Event) -> None:
+        async with self.uow_factory() as uow:
+            due = await uow.outbox.next_due_at()
+        delay = 1.0
+        if due is not None:
+            delay = min(max((due - self.clock()).total_seconds(), 0.0), 1.0)
+        self.wake.clear()
+        waiters = [asyncio.ensure_future(self.wake.wait()), asyncio.ensure_future(stop.wait())]
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait(waiters, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
+        for w in waiters:
+            w.cancel()
+
+    async def run_once(self) -> int:
+        """Claim and send one batch; return how many rows were handled."""
+        async with self.uow_factory() as uow:
+            rows = await uow.outbox.claim(self.clock(), lease=self.lease, limit=self.batch)
+            await uow.commit()
+        if not rows:
+            return 0
+        by_chat: dict[int, list[OutboxMessage]] = defaultdict(list)
+        for row in rows:
+            by_chat[row.chat_id].append(row)
+        await asyncio.gather(*(self._send_chat(msgs) for msgs in by_chat.values()))
+        return len(rows)
+
+    async def _send_chat(self, rows: list[OutboxMessage]) -> None:
+        for row in rows:
+            await self._send(row)
+
+    async def _send(self, row: OutboxMessage) -> None:
+        now = self.clock
+        payload = row.payload
+        try:
+            t = self.translator(payload.get("locale") or self.default_locale)
+            text, parse_mode, keyboard = render_notice(t, payload)
+            message = await self.bot.send_message(row.chat_id, text, parse_mode=parse_mode,
+                                                  reply_markup=keyboard)
+        except RetryAfter as exc:
+            seconds = exc.retry_after
+            wait = seconds.total_seconds() if hasattr(seconds, "total_seconds") else seconds
+            await self._settle(row, "pending", error=str(exc),
+                               retry_at=now() + timedelta(seconds=float(wait)))
+        except Forbidden as exc:
+            await self._settle(row, "failed", error=str(exc))
+            await mark_unreachable(self.uow_factory(), row.chat_id, now=now(),
+                                   default_locale=self.default_locale)
+        except TimedOut as exc:
+            if _safe_to_retry(exc):
+                await self._retry(row, exc)
+            else:
+                # R4: the request may have reached Telegram; resending could double it.
+                await self._settle(row, "uncertain", error=f"timed out: {exc}")
+                await self.ops.tell(f"uncertain:{row.id}", ops.UNCERTAIN, now(),
+                                    chat_id=row.chat_id, ref=row.idempotency_key)
+        except BadRequest as exc:
+            await self._settle(row, "failed", error=str(exc))
+            await self.ops.tell(f"failed:{row.id}", ops.SEND_FAILED, now(),
+                                chat_id=row.chat_id, error=str(exc), ref=row.idempotency_key)
+        except NetworkError as exc:  # connection refused, reset, 5xx: nothing was delivered
+            await self._retry(row, exc)
+        except Exception as exc:  # a bad payload must not stop the relay
+            log.exception("outbox message %s could not be rendered or sent", row.id)
+            await self._settle(row, "failed", error=repr(exc))
+            await self.ops.tell(f"failed:{row.id}", ops.SEND_FAILED, now(),
+                                chat_id=row.chat_id, error=repr(exc), ref=row.idempotency_key)
+        else:
+            await self._settle(row, "sent", telegram_message_id=message.message_id)
+
+    async def _retry(self, row: OutboxMessage, exc: Exception) -> None:
+        if row.attempts + 1 >= MAX_SEND_ATTEMPTS:
+            await self._settle(row, "failed", error=str(exc))
+            await self.ops.tell(f"failed:{row.id}", ops.SEND_FAILED, self.clock(),
+                                chat_id=row.chat_id, error=str(exc), ref=row.idempotency_key)
+            return
+        delay = min(2 ** row.attempts, 300)
+        await self._settle(row, "pending", error=str(exc),
+                           retry_at=self.clock() + timedelta(seconds=delay))
+
+    async def _settle(self, row: OutboxMessage, status: str, **kw: Any) -> None:
+        async with self.uow_factory() as uow:
+            await uow.outbox.settle(row.id, status=status, now=self.clock(), **kw)
+            await uow.commit()

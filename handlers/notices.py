@@ -1,0 +1,46 @@
+"""Render outbox messages (msgid + typed parameters) in the recipient's language."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from html import escape
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from handlers.context import Translator
+
+
+def _param(t: Translator, value: Any, html: bool) -> str:
+    if isinstance(value, dict):
+        if "money" in value:
+            amount, currency = value["money"]
+            text = t.money(Decimal(amount), currency)
+        elif "date" in value:
+            text = t.date(date.fromisoformat(value["date"]))
+        elif "datetime" in value:
+            text = t.datetime(datetime.fromisoformat(value["datetime"]))
+        elif "label" in value:
+            text = t.gettext(value["label"])
+        else:
+            text = str(value)
+    else:
+        text = str(value)
+    return escape(text) if html else text
+
+
+def render_notice(
+    t: Translator, payload: dict[str, Any]
+) -> tuple[str, str | None, InlineKeyboardMarkup | None]:
+    """Return text, parse mode and keyboard for an outbox payload."""
+    html = payload.get("parse_mode") == "HTML"
+    params = {k: _param(t, v, html) for k, v in (payload.get("params") or {}).items()}
+    text = t.gettext(payload["msgid"]).format(**params)
+    keyboard = None
+    if payload.get("buttons"):
+        keyboard = InlineKeyboardMarkup([
+            [InlineKeyboardButton(t.gettext(b["msgid"]), callback_data=b["data"]) for b in row]
+            for row in payload["buttons"]
+        ])
+    return text, payload.get("parse_mode"), keyboard

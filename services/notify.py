@@ -1,0 +1,66 @@
+"""Queue messages in the outbox, in the same transaction as the change that causes them (R2).
+
+A message is stored as a msgid with typed parameters and the recipient's locale; it is
+translated and formatted when the relay sends it, so services never format text.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from services.ports import UnitOfWork
+
+
+def money(amount: Decimal, currency: str) -> dict[str, Any]:
+    """A money parameter, formatted for the recipient's locale when sent."""
+    return {"money": [str(amount), currency]}
+
+
+def day(value: date) -> dict[str, Any]:
+    return {"date": value.isoformat()}
+
+
+def moment(value: datetime) -> dict[str, Any]:
+    """An instant, shown in the company's time zone when sent."""
+    return {"datetime": value.isoformat()}
+
+
+def label(msgid: str) -> dict[str, Any]:
+    """A parameter that is itself translated (a status or role label)."""
+    return {"label": msgid}
+
+
+async def recipient_locale(uow: UnitOfWork, telegram_id: int, default: str) -> str:
+    """The locale to write to someone in outside an update: stored preference, else default."""
+    pref = await uow.prefs.get(telegram_id)
+    if pref is not None and pref.locale:
+        return pref.locale
+    contact = await uow.contacts.get_by_telegram_id(telegram_id)
+    if contact is not None and contact.locale:
+        return contact.locale
+    return default
+
+
+async def notify(
+    uow: UnitOfWork,
+    *,
+    key: str,
+    chat_id: int,
+    locale: str,
+    msgid: str,
+    now: datetime,
+    params: dict[str, Any] | None = None,
+    html: bool = False,
+    buttons: list[list[dict[str, str]]] | None = None,
+    not_before: datetime | None = None,
+) -> bool:
+    """Queue one message under an idempotency key (R3); False when the key was used already."""
+    payload: dict[str, Any] = {"msgid": msgid, "params": params or {}, "locale": locale}
+    if html:
+        payload["parse_mode"] = "HTML"
+    if buttons:
+        payload["buttons"] = buttons
+    return await uow.outbox.add(key=key, chat_id=chat_id, payload=payload, now=now,
+                                not_before=not_before)

@@ -1,0 +1,247 @@
+"""Repositories of the delivery machinery: inbox (R1), outbox (R2-R4), due work (R10, R11)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import DueWork, InboxUpdate, OutboxMessage, RuntimeState
+
+
+def _dialect(session: AsyncSession) -> str:
+    bind = session.get_bind()
+    return bind.dialect.name
+
+
+def _insert(session: AsyncSession, model: Any) -> Any:
+    """Return a dialect insert that supports ON CONFLICT DO NOTHING."""
+    if _dialect(session) == "postgresql":
+        return postgresql.insert(model)
+    return sqlite.insert(model)
+
+
+async def _claim_ids(
+    session: AsyncSession,
+    id_col: Any,
+    lease_col: Any,
+    conditions: Sequence[ColumnElement[bool]],
+    order_by: Any,
+    *,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+) -> list[Any]:
+    """Lease up to `limit` due rows to this process; other processes skip them (R11)."""
+    stmt = (
+        select(id_col)
+        .where(*conditions, or_(lease_col.is_(None), lease_col < now))
+        .order_by(order_by)
+        .limit(limit)
+    )
+    if _dialect(session) == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    ids = list((await session.execute(stmt)).scalars())
+    if ids:
+        await session.execute(
+            update(id_col.class_).where(id_col.in_(ids)).values({lease_col.key: now + lease})
+        )
+    return ids
+
+
+class InboxRepository:
+    """Updates stored before they are confirmed to Telegram."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def store(self, payloads: Sequence[dict[str, Any]], now: datetime) -> int:
+        """Insert updates, ignoring ones already stored (a replay is a no-op); return new ones."""
+        if not payloads:
+            return 0
+        rows = [{"update_id": p["update_id"], "payload": p, "received_at": now, "status": "new",
+                 "attempts": 0} for p in payloads]
+        stmt = _insert(self.session, InboxUpdate).values(rows).on_conflict_do_nothing(
+            index_elements=["update_id"]).returning(InboxUpdate.update_id)
+        return len((await self.session.execute(stmt)).all())
+
+    async def claim(self, now: datetime, *, lease: timedelta, limit: int) -> list[InboxUpdate]:
+        ids = await _claim_ids(
+            self.session, InboxUpdate.update_id, InboxUpdate.lease_until,
+            [InboxUpdate.status == "new",
+             or_(InboxUpdate.next_attempt_at.is_(None), InboxUpdate.next_attempt_at <= now)],
+            InboxUpdate.update_id, now=now, lease=lease, limit=limit,
+        )
+        if not ids:
+            return []
+        rows = await self.session.execute(
+            select(InboxUpdate).where(InboxUpdate.update_id.in_(ids))
+            .order_by(InboxUpdate.update_id))
+        return list(rows.scalars())
+
+    async def release(self, update_ids: Sequence[int]) -> None:
+        """Give claimed updates back untouched (shutdown): not a failed try."""
+        await self.session.execute(
+            update(InboxUpdate).where(InboxUpdate.update_id.in_(list(update_ids)))
+            .values(lease_until=None))
+
+    async def finish(self, update_id: int, now: datetime) -> None:
+        await self.session.execute(
+            update(InboxUpdate).where(InboxUpdate.update_id == update_id)
+            .values(status="done", processed_at=now, lease_until=None))
+
+    async def fail(self, update_id: int, error: str, now: datetime, *,
+                   retry_at: datetime | None) -> None:
+        """Count a failed try; schedule the next or, with no retry_at, dead-letter it."""
+        await self.session.execute(
+            update(InboxUpdate).where(InboxUpdate.update_id == update_id).values(
+                attempts=InboxUpdate.attempts + 1, last_error=error[:2000], lease_until=None,
+                next_attempt_at=retry_at, status="new" if retry_at else "dead",
+                processed_at=None if retry_at else now))
+
+    async def next_due_at(self) -> datetime | None:
+        return (await self.session.execute(
+            select(func.min(InboxUpdate.next_attempt_at)).where(InboxUpdate.status == "new")
+        )).scalar_one_or_none()
+
+    async def counts(self) -> dict[str, int]:
+        rows = await self.session.execute(
+            select(InboxUpdate.status, func.count()).group_by(InboxUpdate.status))
+        return {status: n for status, n in rows.tuples()}
+
+    async def oldest_waiting(self) -> datetime | None:
+        return (await self.session.execute(
+            select(func.min(InboxUpdate.received_at)).where(InboxUpdate.status == "new")
+        )).scalar_one_or_none()
+
+
+class OutboxRepository:
+    """Messages written with the change that caused them, sent later by the relay."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, *, key: str, chat_id: int, payload: dict[str, Any], now: datetime,
+                  method: str = "sendMessage", not_before: datetime | None = None) -> bool:
+        """Queue a message once per idempotency key (R3); False if the key was used already."""
+        stmt = _insert(self.session, OutboxMessage).values(
+            idempotency_key=key[:200], chat_id=chat_id, method=method, payload=payload,
+            status="pending", attempts=0, created_at=now, next_attempt_at=not_before or now,
+        ).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(OutboxMessage.id)
+        return (await self.session.execute(stmt)).first() is not None
+
+    async def claim(self, now: datetime, *, lease: timedelta, limit: int) -> list[OutboxMessage]:
+        ids = await _claim_ids(
+            self.session, OutboxMessage.id, OutboxMessage.lease_until,
+            [OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now],
+            OutboxMessage.id, now=now, lease=lease, limit=limit,
+        )
+        if not ids:
+            return []
+        rows = await self.session.execute(
+            select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id))
+        return list(rows.scalars())
+
+    async def settle(self, message_id: int, *, status: str, now: datetime,
+                     telegram_message_id: int | None = None, error: str | None = None,
+                     retry_at: datetime | None = None) -> None:
+        """Record how a send ended: sent, pending again (retry_at), uncertain or failed."""
+        values: dict[str, Any] = {"status": status, "lease_until": None,
+                                  "attempts": OutboxMessage.attempts + 1}
+        if status == "sent":
+            values.update(sent_at=now, telegram_message_id=telegram_message_id)
+        if error is not None:
+            values["last_error"] = error[:2000]
+        if retry_at is not None:
+            values["next_attempt_at"] = retry_at
+        await self.session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == message_id).values(values))
+
+    async def next_due_at(self) -> datetime | None:
+        return (await self.session.execute(
+            select(func.min(OutboxMessage.next_attempt_at))
+            .where(OutboxMessage.status == "pending"))).scalar_one_or_none()
+
+    async def counts(self) -> dict[str, int]:
+        rows = await self.session.execute(
+            select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))
+        return {status: n for status, n in rows.tuples()}
+
+    async def by_key(self, key: str) -> OutboxMessage | None:
+        return (await self.session.execute(
+            select(OutboxMessage).where(OutboxMessage.idempotency_key == key)
+        )).scalar_one_or_none()
+
+
+class DueWorkRepository:
+    """Deadlines to act on, claimed with a lease so each is handled once (R10, R11)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def schedule(self, *, key: str, kind: str, due_at: datetime, subject_id: str = "",
+                       payload: dict[str, Any] | None = None) -> bool:
+        """Add a deadline once per key; False if it already exists."""
+        stmt = _insert(self.session, DueWork).values(
+            key=key[:200], kind=kind, subject_id=subject_id, payload=payload or {},
+            due_at=due_at, status="pending", attempts=0, late=False,
+        ).on_conflict_do_nothing(index_elements=["key"]).returning(DueWork.id)
+        return (await self.session.execute(stmt)).first() is not None
+
+    async def cancel(self, key: str) -> None:
+        await self.session.execute(
+            update(DueWork).where(DueWork.key == key, DueWork.status == "pending")
+            .values(status="cancelled"))
+
+    async def claim(self, kinds: Sequence[str], now: datetime, *, lease: timedelta,
+                    limit: int) -> list[DueWork]:
+        ids = await _claim_ids(
+            self.session, DueWork.id, DueWork.lease_until,
+            [DueWork.status == "pending", DueWork.due_at <= now, DueWork.kind.in_(list(kinds))],
+            DueWork.due_at, now=now, lease=lease, limit=limit,
+        )
+        if not ids:
+            return []
+        rows = await self.session.execute(
+            select(DueWork).where(DueWork.id.in_(ids)).order_by(DueWork.due_at, DueWork.id))
+        return list(rows.scalars())
+
+    async def complete(self, work_id: int, now: datetime, *, late: bool) -> bool:
+        """Mark done if still pending (a conditional update: a second finisher changes nothing)."""
+        result = await self.session.execute(
+            update(DueWork).where(DueWork.id == work_id, DueWork.status == "pending")
+            .values(status="done", done_at=now, late=late, lease_until=None,
+                    attempts=DueWork.attempts + 1).returning(DueWork.id))
+        return result.first() is not None
+
+    async def failed(self, work_id: int, error: str, *, retry_at: datetime) -> None:
+        await self.session.execute(
+            update(DueWork).where(DueWork.id == work_id).values(
+                last_error=error[:2000], lease_until=retry_at, attempts=DueWork.attempts + 1))
+
+    async def get_by_key(self, key: str) -> DueWork | None:
+        return (await self.session.execute(
+            select(DueWork).where(DueWork.key == key))).scalar_one_or_none()
+
+
+class RuntimeStateRepository:
+    """Key-value facts about the running bot."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, key: str) -> dict[str, Any] | None:
+        row = await self.session.get(RuntimeState, key)
+        return dict(row.value) if row is not None else None
+
+    async def put(self, key: str, value: dict[str, Any], now: datetime) -> None:
+        row = await self.session.get(RuntimeState, key)
+        if row is None:
+            self.session.add(RuntimeState(key=key, value=value, updated_at=now))
+        else:
+            row.value = value
+            row.updated_at = now

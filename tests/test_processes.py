@@ -1,0 +1,127 @@
+"""The bot as a real process: kill -9 mid-update, SIGTERM, a second process, health."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from bot.fake_api import FakeBotApi
+from tests.support.world import ADMIN_ALI, seed
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "424242:PROCESS-test-token-abcdefghijklmnop"
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeBotApi]:
+    fake = FakeBotApi()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+def env_for(api: FakeBotApi, db_url: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DCM_")}
+    env.update(PYTHONPATH=str(ROOT), DCM_TELEGRAM_TOKEN=TOKEN, DCM_TELEGRAM_API_URL=api.url,
+               DCM_DATABASE_URL=db_url, DCM_USE_RATE_LIMITER="false",
+               DCM_POLL_TIMEOUT_SECONDS="1", DCM_DEFAULT_LOCALE="en", **extra)
+    return env
+
+
+async def start(env: dict[str, str], *args: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", *(args or ("run",)), env=env, cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+
+
+@pytest.fixture
+async def world(uow_factory, tmp_path, now: datetime):
+    await seed(uow_factory, tmp_path, now)
+    return uow_factory
+
+
+async def test_kill_9_while_handling_then_restart_answers_once(world, db_url, api):
+    # On PostgreSQL the dead process's claim runs out with its lease (SQLite frees it at start).
+    env = env_for(api, db_url, DCM_LEASE_SECONDS="3")
+    bot = await start(env)
+    await api.wait_for(lambda: api.calls_of("deleteWebhook"), timeout=30)
+    api.inject("sendMessage", "timeout")  # the reply hangs: the update is mid-handling
+    await api.send_text(ADMIN_ALI, "/help")
+    await api.wait_for(lambda: any(c.result == "fault:timeout" for c in api.calls), timeout=20)
+    bot.kill()  # SIGKILL: no cleanup at all
+    await bot.wait()
+    again = await start(env)
+    try:
+        await api.wait_for(lambda: api.sent_to(ADMIN_ALI.id), timeout=30)
+        await asyncio.sleep(1.0)
+        assert len(api.sent_to(ADMIN_ALI.id)) == 1
+        assert "What you can do" in api.sent_to(ADMIN_ALI.id)[0]["text"]
+    finally:
+        again.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(again.communicate(), 30)
+        print(err.decode())
+        assert again.returncode == 0
+
+
+async def test_sigterm_finishes_in_flight_work_and_exits_zero(world, db_url, api):
+    env = env_for(api, db_url)
+    bot = await start(env)
+    await api.wait_for(lambda: api.calls_of("deleteWebhook"), timeout=30)
+    api.inject("sendMessage", "500", delay=1.5)  # slow, then fails: in flight at SIGTERM
+    await api.send_text(ADMIN_ALI, "/help")
+    await api.wait_for(lambda: api.calls_of("sendMessage"), timeout=20)
+    bot.send_signal(signal.SIGTERM)
+    assert await asyncio.wait_for(bot.wait(), 30) == 0
+    second = await start(env)  # the lock was released: a new process may start at once
+    try:
+        await api.wait_for(lambda: api.sent_to(ADMIN_ALI.id), timeout=30)
+    finally:
+        second.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(second.wait(), 30)
+
+
+async def test_a_second_process_on_sqlite_refuses_with_a_clear_message(tmp_path, api):
+    # SQLite only: on PostgreSQL several processes may run (tests/storage/test_leases.py).
+    env = env_for(api, f"sqlite:///{tmp_path / 'one.sqlite3'}")
+    first = await start(env)
+    try:
+        await api.wait_for(lambda: api.calls_of("deleteWebhook"), timeout=30)
+        second = await start(env)
+        _, err = await asyncio.wait_for(second.communicate(), 30)
+        assert second.returncode == 1
+        assert "another bot process is already running" in err.decode()
+    finally:
+        first.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(first.wait(), 30)
+
+
+async def test_409_conflicts_exit_non_zero_and_log_critical(world, db_url, api):
+    api.inject("getUpdates", "409", count=10)
+    bot = await start(env_for(api, db_url, DCM_CONFLICT_LIMIT="2"))
+    _, err = await asyncio.wait_for(bot.communicate(), 60)
+    assert bot.returncode == 3
+    assert "CRITICAL" in err.decode() and "another process is polling" in err.decode()
+    assert TOKEN not in err.decode() and TOKEN.split(":")[1] not in err.decode()
+
+
+async def test_health_reports_backlog_and_problems(world, db_url, api):
+    env = env_for(api, db_url)
+    health = await start(env, "health")
+    out, _ = await asyncio.wait_for(health.communicate(), 60)
+    assert health.returncode == 1 and "no successful poll recorded" in out.decode()
+    bot = await start(env)
+    await api.send_text(ADMIN_ALI, "/help")
+    await api.wait_for(lambda: api.sent_to(ADMIN_ALI.id), timeout=30)
+    healthy = await start(env, "health")
+    out, _ = await asyncio.wait_for(healthy.communicate(), 60)
+    bot.send_signal(signal.SIGTERM)
+    await asyncio.wait_for(bot.wait(), 30)
+    assert healthy.returncode == 0, out.decode()
+    assert "inbox: done 1" in out.decode() and "status: OK" in out.decode()
