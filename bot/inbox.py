@@ -69,6 +69,7 @@ class InboxProcessor:
     async def run(self, stop: asyncio.Event) -> None:
         """Process until `stop`; the update in hand is finished first (R17)."""
         while not stop.is_set():
+            self.wake.clear()  # before looking: a wake-up during the pass is not lost
             try:
                 handled = await self.run_once(stop)
             except Exception:
@@ -83,7 +84,6 @@ class InboxProcessor:
         delay = 1.0
         if due is not None:
             delay = min(max((due - self.clock()).total_seconds(), 0.0), 1.0)
-        self.wake.clear()
         waiters = [asyncio.ensure_future(self.wake.wait()), asyncio.ensure_future(stop.wait())]
         await asyncio.wait(waiters, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
         for w in waiters:

@@ -63,6 +63,7 @@ class Relay:
     async def run(self, stop: asyncio.Event) -> None:
         """Send until `stop` is set; the batch in flight is finished, not abandoned (R17)."""
         while not stop.is_set():
+            self.wake.clear()  # before looking: a wake-up during the pass is not lost
             try:
                 sent = await self.run_once()
             except Exception:
@@ -77,7 +78,6 @@ class Relay:
         delay = 1.0
         if due is not None:
             delay = min(max((due - self.clock()).total_seconds(), 0.0), 1.0)
-        self.wake.clear()
         waiters = [asyncio.ensure_future(self.wake.wait()), asyncio.ensure_future(stop.wait())]
         with contextlib.suppress(TimeoutError):
             await asyncio.wait(waiters, timeout=delay, return_when=asyncio.FIRST_COMPLETED)

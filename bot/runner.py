@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.app import Built, build_application
 from bot.inbox import Fatal, InboxProcessor, Poller, WebhookServer
+from bot.language import warm_up
 from bot.lock import ProcessLock
 from bot.relay import Relay
 from bot.settings import Settings
@@ -60,6 +61,7 @@ class BotRunner:
     async def start(self) -> None:
         """Acquire the database, initialise the bot and start every loop."""
         self.lock.acquire()
+        warm_up()  # load langdetect's profiles now, not on a user's first message
         s = self.settings
         built = self.built = build_application(s, clock=self.clock)
         app = built.application

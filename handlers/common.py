@@ -13,7 +13,7 @@ from handlers import callbacks as cb
 from handlers import render
 from handlers.context import BotContext
 from handlers.menus import commands_for, menu_key
-from services import identity
+from services import buttons, identity
 
 log = logging.getLogger(__name__)
 
@@ -151,5 +151,6 @@ async def cb_stale(update: Update, context: BotContext) -> None:
     """Answer a button we do not recognise (old, forged or from another version)."""
     query = update.callback_query
     assert query is not None
-    log.info("unrecognised callback data from %s", query.from_user.id if query.from_user else "?")
+    if context.actor is not None:
+        await buttons.reject_press(context.uow(), context.actor, query.data, now=context.now())
     await query.answer(context.t.gettext("This button is no longer valid."), show_alert=True)

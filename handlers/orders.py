@@ -44,8 +44,8 @@ async def cmd_order(update: Update, context: BotContext) -> None:
                           example="PO-1001")
     card = await orders.show_order(context.uow(), context.me, order_no=" ".join(context.args),
                                    now=context.now())
-    await update.effective_message.reply_text(
-        render.order_card(context.t, card, staff=context.me.is_staff), parse_mode=ParseMode.HTML)
+    for part in render.split_text(render.order_card(context.t, card, staff=context.me.is_staff)):
+        await update.effective_message.reply_text(part, parse_mode=ParseMode.HTML)
 
 
 async def cb_open_order(update: Update, context: BotContext, data: cb.OpenOrder) -> None:
@@ -55,6 +55,5 @@ async def cb_open_order(update: Update, context: BotContext, data: cb.OpenOrder)
     card = await orders.show_order(context.uow(), context.me, order_id=data.order_id,
                                    now=context.now())
     await query.answer()
-    await context.bot.send_message(
-        query.message.chat.id, render.order_card(context.t, card, staff=context.me.is_staff),
-        parse_mode=ParseMode.HTML)
+    for part in render.split_text(render.order_card(context.t, card, staff=context.me.is_staff)):
+        await context.bot.send_message(query.message.chat.id, part, parse_mode=ParseMode.HTML)

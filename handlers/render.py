@@ -15,6 +15,28 @@ from services.cards import Actor, OrderCard, OrderPage
 MAX_TEXT = 4096
 
 
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Split a long text into messages under `limit`, on line boundaries where possible (R6)."""
+    if len(text) <= limit:
+        return [text]
+    parts: list[str] = []
+    current = ""
+    for line in text.splitlines(keepends=True):
+        while len(line) > limit:  # a single line longer than a message: cut it hard
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(line[:limit])
+            line = line[limit:]
+        if len(current) + len(line) > limit:
+            parts.append(current)
+            current = ""
+        current += line
+    if current:
+        parts.append(current)
+    return [p.rstrip("\n") or p for p in parts]
+
+
 def status_label(t: Translator, status: object) -> str:
     return t.gettext(STATUS[status])  # type: ignore[index]
 
@@ -106,7 +128,7 @@ def order_card(t: Translator, card: OrderCard, *, staff: bool) -> str:
         lines.append(f"<b>{escape(history)}</b>")
         lines += [f"• {escape(t.datetime(step.at))} — {escape(status_label(t, step.status))}"
                   for step in card.history[-15:]]
-    return "\n".join(lines)[:MAX_TEXT]
+    return "\n".join(lines)
 
 
 def language_keyboard(current: str) -> InlineKeyboardMarkup:

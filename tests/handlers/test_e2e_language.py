@@ -71,3 +71,7 @@ async def test_forged_and_stale_buttons_are_answered_once_and_change_nothing(wor
             assert answer["show_alert"] is True and "按鈕" in answer["text"]
         queries = h.api.calls_of("answerCallbackQuery")
         assert len({q.params["callback_query_id"] for q in queries}) == len(queries) == 6
+    async with world() as uow:
+        rejected = await uow.audit.list_recent(action="button.rejected")
+        assert sorted(e.target_id for e in rejected) == sorted(
+            ["adm:ok:1", "ord:p:0", "ord:o:-1", "lang:fr", "x" * 64, ""])
