@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import BotCommand, BotCommandScopeDefault
@@ -17,6 +17,8 @@ from bot.language import detect_locale, normalize_locale
 from bot.ops import Ops
 from bot.pacing import Pacer
 from bot.settings import Settings
+from domain.calendar import WorkingCalendar
+from domain.cases import CasePolicy
 from domain.enums import Locale
 from handlers.context import BotContext, Runtime
 from handlers.menus import commands_for
@@ -88,6 +90,11 @@ def build_application(
         default_locale=settings.default_locale,
         invite_expiry_days=settings.invite_expiry_days,
         bot_username=bot_username,
+        calendar=WorkingCalendar(settings.holiday_region, settings.timezone),
+        case_policy=CasePolicy(ack_days=settings.complaint_ack_days,
+                               answer_days=settings.inquiry_answer_days,
+                               solution_days=settings.complaint_solution_days),
+        dialog_timeout=timedelta(minutes=settings.dialog_timeout_minutes),
     )
     app.bot_data["catalogs"] = catalogs
     app.bot_data["default_locale"] = settings.default_locale

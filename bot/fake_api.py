@@ -125,6 +125,10 @@ class FakeBotApi:
             self._new_update.notify_all()
         return update_id
 
+    def continue_after(self, update_id: int) -> None:
+        """Number new updates after `update_id`, as Telegram would after a restart."""
+        self._update_ids = itertools.count(update_id + 1)
+
     async def send_text(self, user: Persona, text: str) -> int:
         """The user sends a text (or /command) in their private chat with the bot."""
         message: dict[str, Any] = {

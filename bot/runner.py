@@ -21,6 +21,7 @@ from bot.lock import ProcessLock
 from bot.relay import Relay
 from bot.settings import Settings
 from bot.sweeps import Sweeps
+from services.dialogs import TIMEOUT_KIND, expire_dialog
 from services.time import utc_now
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,13 @@ class BotRunner:
         self.webhook = webhook
         self.sweeps = sweeps or Sweeps(interval=timedelta(seconds=settings.sweep_interval_seconds))
         self.sweeps.lease = timedelta(seconds=settings.lease_seconds)
+        if TIMEOUT_KIND not in self.sweeps.handlers:
+            locale = settings.default_locale
+
+            async def expire(uow: Any, item: Any, now: datetime, late: bool) -> None:
+                await expire_dialog(uow, item, now, late, default_locale=locale)
+
+            self.sweeps.on_due(TIMEOUT_KIND, expire)
         self.lock = ProcessLock(settings.database_url)
         self.stop_event = asyncio.Event()
         self.exit_code = 0

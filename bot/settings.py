@@ -43,8 +43,9 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     holiday_region: str = "CN"
     default_locale: str = Locale.ZH_HANS.value
-    # Invites
+    # Invites and dialogs
     invite_expiry_days: int = Field(default=7, ge=1, le=365)
+    dialog_timeout_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
     # Policy numbers, in working days unless named otherwise (POLICY.md)
     complaint_ack_days: int = Field(default=1, ge=0, le=60)  # CMP-2
     inquiry_answer_days: int = Field(default=2, ge=0, le=60)  # SVC-3

@@ -14,13 +14,14 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import buttons, common, invites, orders
+from handlers import buttons, common, complaints, dialogs, invites, orders
 from handlers.errors import on_error
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Add every handler of the bot to the application."""
-    app.add_handler(TypeHandler(Update, common.resolve_actor), group=-1)
+    app.add_handler(TypeHandler(Update, common.resolve_actor), group=-2)
+    app.add_handler(TypeHandler(Update, dialogs.route), group=-1)
     private = filters.ChatType.PRIVATE
     app.add_handlers([
         CommandHandler("start", common.cmd_start, filters=private),
@@ -30,6 +31,9 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         CommandHandler("orders", orders.cmd_orders),
         CommandHandler("order", orders.cmd_order),
         CommandHandler("invite", invites.cmd_invite, filters=private),
+        CommandHandler("complaint", complaints.cmd_complaint, filters=private),
+        CommandHandler("inquiry", complaints.cmd_inquiry, filters=private),
+        CommandHandler("cases", complaints.cmd_cases),
         CallbackQueryHandler(buttons.cb_route),
         MessageHandler(filters.COMMAND, common.cmd_unknown),
         MessageHandler(filters.ALL, common.msg_other),

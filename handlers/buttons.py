@@ -20,5 +20,8 @@ async def cb_route(update: Update, context: BotContext) -> None:
         await orders.cb_open_order(update, context, data)
     elif isinstance(data, cb.ChooseLanguage):
         await common.cb_language(update, context, data)
+    elif isinstance(data, cb.DialogChoice):
+        # The dialog it belonged to is over (submitted, cancelled or timed out).
+        await query.answer(context.t.gettext("This is already finished."), show_alert=True)
     else:
         await common.cb_stale(update, context)

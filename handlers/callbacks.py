@@ -25,7 +25,17 @@ class ChooseLanguage:
     locale: str
 
 
-Callback = OrdersPage | OpenOrder | ChooseLanguage
+@dataclass(frozen=True)
+class DialogChoice:
+    """An answer button of a dialog step; `version` ties it to the step that showed it."""
+
+    name: str
+    version: int
+    value: str
+
+
+Callback = OrdersPage | OpenOrder | ChooseLanguage | DialogChoice
+_DIALOG = re.compile(r"dlg:([a-z]{1,8}):([1-9][0-9]{0,5}):([A-Za-z0-9_-]{1,24})")
 
 _PATTERNS: list[tuple[re.Pattern[str], type[OrdersPage] | type[OpenOrder]]] = [
     (re.compile(r"ord:p:([1-9][0-9]{0,6})"), OrdersPage),
@@ -40,6 +50,10 @@ def encode(data: Callback) -> str:
         text = f"ord:p:{data.page}"
     elif isinstance(data, OpenOrder):
         text = f"ord:o:{data.order_id}"
+    elif isinstance(data, DialogChoice):
+        text = f"dlg:{data.name}:{data.version}:{data.value}"
+        if not _DIALOG.fullmatch(text):
+            raise ValueError(f"bad dialog choice {text!r}")
     else:
         text = f"lang:{data.locale}"
     if len(text.encode()) > MAX_BYTES:
@@ -57,4 +71,7 @@ def decode(text: str | None) -> Callback | None:
             return kind(int(m.group(1)))
     if text.startswith("lang:") and text[5:] in _LOCALES:
         return ChooseLanguage(text[5:])
+    m = _DIALOG.fullmatch(text)
+    if m:
+        return DialogChoice(m.group(1), int(m.group(2)), m.group(3))
     return None

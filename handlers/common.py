@@ -13,7 +13,7 @@ from handlers import callbacks as cb
 from handlers import render
 from handlers.context import BotContext
 from handlers.menus import commands_for, menu_key
-from services import buttons, identity
+from services import buttons, dialogs, identity
 
 log = logging.getLogger(__name__)
 
@@ -122,9 +122,13 @@ async def cb_language(update: Update, context: BotContext, data: cb.ChooseLangua
 
 
 async def cmd_cancel(update: Update, context: BotContext) -> None:
-    """Nothing is in progress outside a dialog; say so."""
+    """End the dialog the user is in, if any."""
     assert update.effective_message is not None
-    await update.effective_message.reply_text(context.t.gettext("There is nothing to cancel."))
+    ended = await dialogs.end_dialog(context.uow(), context.me)
+    t = context.t
+    await update.effective_message.reply_text(
+        t.gettext("Cancelled. Nothing was sent.") if ended else
+        t.gettext("There is nothing to cancel."))
 
 
 async def cmd_unknown(update: Update, context: BotContext) -> None:

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from domain.calendar import WorkingCalendar
+from domain.cases import CasePolicy
 from services.cards import Actor
 from services.ports import UnitOfWork
 
@@ -50,6 +52,9 @@ class Runtime:
     default_locale: str
     invite_expiry_days: int
     bot_username: Callable[[], str]
+    calendar: WorkingCalendar
+    case_policy: CasePolicy
+    dialog_timeout: timedelta = timedelta(minutes=60)
     page_size: int = 5
 
 

@@ -15,6 +15,9 @@ ORDER = ("order", N_("Open one order: /order NUMBER"))
 STAFF_ORDERS = ("orders", N_("Orders of the customers you handle"))
 INVITE = ("invite", N_("Invite a customer's contact: /invite CODE"))
 CANCEL = ("cancel", N_("Cancel what you are doing"))
+COMPLAINT = ("complaint", N_("File a complaint"))
+INQUIRY = ("inquiry", N_("Ask a question or give feedback"))
+CASES = ("cases", N_("Your complaints and inquiries"))
 
 
 def commands_for(actor: Actor | None) -> list[tuple[str, str]]:
@@ -23,7 +26,7 @@ def commands_for(actor: Actor | None) -> list[tuple[str, str]]:
         return [START, HELP, LANGUAGE]
     commands: list[tuple[str, str]] = []
     if actor.is_contact:
-        commands += [ORDERS, ORDER]
+        commands += [ORDERS, ORDER, COMPLAINT, INQUIRY, CASES]
     if actor.is_staff:
         if sees_all_orders(actor.roles) or sees_owned_orders(actor.roles):
             commands += [STAFF_ORDERS if not actor.is_contact else ORDERS, ORDER]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from domain.enums import OrderStatus, Role
 
@@ -23,6 +24,7 @@ class Actor:
     customer_name: str | None = None
     commands_key: str | None = None
     update_id: int | None = None
+    dialog: Any = None  # services.dialogs.DialogState of the dialog the user is in, if any
 
     @property
     def is_staff(self) -> bool:

@@ -14,6 +14,7 @@ from domain.errors import N_, AccessDenied, InviteInvalid, NotFound
 from domain.locale import choose_locale
 from services.audit import audit
 from services.cards import Actor, InviteCard, LinkCard
+from services.dialogs import state_of
 from services.ports import UnitOfWork
 
 
@@ -37,6 +38,7 @@ async def resolve_actor(
         staff = await uow.staff.get_by_telegram_id(telegram_id)
         contact = await uow.contacts.get_by_telegram_id(telegram_id)
         pref = await uow.prefs.get(telegram_id)
+        dialog = await uow.dialogs.get(telegram_id)
         source = pref.locale_source if pref else None
         explicit = pref.locale if pref and source == LocaleSource.EXPLICIT else None
         detected = pref.locale if pref and source == LocaleSource.DETECTED else None
@@ -73,6 +75,7 @@ async def resolve_actor(
             customer_name=contact.customer.name if contact else None,
             commands_key=pref.commands_key if pref else None,
             update_id=update_id,
+            dialog=state_of(dialog),
         )
 
 

@@ -10,8 +10,10 @@ if TYPE_CHECKING:
     from storage.reliability import DueWorkRepository, OutboxRepository
     from storage.repositories import (
         AuditRepository,
+        CaseRepository,
         ContactRepository,
         CustomerRepository,
+        DialogRepository,
         InviteRepository,
         OrderRepository,
         PrefRepository,
@@ -31,6 +33,8 @@ class UnitOfWork(Protocol):
     audit: AuditRepository
     outbox: OutboxRepository
     due: DueWorkRepository
+    dialogs: DialogRepository
+    cases: CaseRepository
 
     async def __aenter__(self) -> UnitOfWork: ...
 

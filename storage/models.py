@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from domain.cases import CaseKind, CaseStatus, Category
 from domain.enums import Grade, LocaleSource, OrderStatus, Role
 from storage.types import StrEnumType, UTCDateTime
 
@@ -271,6 +272,66 @@ class DueWork(Base):
     __table_args__ = (Index("ix_due_work_status_due", "status", "due_at"),)
 
 
+class Case(Base):
+    """A complaint or an inquiry (CMP-1, CMP-2, SVC-3)."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str | None] = mapped_column(String(32), unique=True)
+    kind: Mapped[CaseKind] = mapped_column(StrEnumType(CaseKind, 16))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    category: Mapped[Category | None] = mapped_column(StrEnumType(Category, 16))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+    description: Mapped[str] = mapped_column(Text)
+    urgent: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[CaseStatus] = mapped_column(StrEnumType(CaseStatus, 24), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    opened_at: Mapped[datetime]
+    ack_due_at: Mapped[datetime]
+    resolve_due_at: Mapped[datetime]
+    acknowledged_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    escalation_level: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime]
+
+    attachments: Mapped[list[CaseAttachment]] = relationship(
+        lazy="raise", order_by="CaseAttachment.id", cascade="all, delete-orphan")
+
+
+class CaseAttachment(Base):
+    """Evidence sent with a case: Telegram's file ids, not the bytes."""
+
+    __tablename__ = "case_attachments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    file_id: Mapped[str] = mapped_column(String(300))
+    file_unique_id: Mapped[str] = mapped_column(String(100))
+    file_name: Mapped[str] = mapped_column(String(300), default="")
+    mime_type: Mapped[str] = mapped_column(String(100), default="")
+    size: Mapped[int] = mapped_column(default=0)
+
+
+class Dialog(Base):
+    """The one multi-step dialog a user is in, kept in the database so it survives a crash (R9)."""
+
+    __tablename__ = "dialogs"
+
+    telegram_id: Mapped[int] = mapped_column(TelegramId, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(64))
+    step: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    version: Mapped[int] = mapped_column(default=1)
+    started_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    # The update that made the last step: a redelivered update does not apply twice.
+    last_update_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
 class RuntimeState(Base):
     """Small facts about the running bot (last successful poll, alarms sent)."""
 
@@ -284,8 +345,11 @@ class RuntimeState(Base):
 __all__ = [
     "AuditEntry",
     "Base",
+    "Case",
+    "CaseAttachment",
     "Contact",
     "Customer",
+    "Dialog",
     "DueWork",
     "InboxUpdate",
     "Invite",

@@ -14,8 +14,11 @@ from domain.enums import LocaleSource, OrderStatus, Role
 from domain.errors import NotFound
 from storage.models import (
     AuditEntry,
+    Case,
+    CaseAttachment,
     Contact,
     Customer,
+    Dialog,
     Invite,
     Order,
     OrderStatusChange,
@@ -57,6 +60,16 @@ class StaffRepository:
         staff.roles[:] = [r for r in staff.roles if r.role in wanted]
         have = {r.role for r in staff.roles}
         staff.roles.extend(StaffRole(role=r) for r in wanted if r not in have)
+
+    async def with_roles(self, roles: Sequence[Role]) -> list[Staff]:
+        """Active staff holding any of `roles`, each once."""
+        stmt = (
+            select(Staff)
+            .where(Staff.active.is_(True),
+                   Staff.id.in_(select(StaffRole.staff_id).where(StaffRole.role.in_(roles))))
+            .order_by(Staff.id)
+        )
+        return list((await self.session.execute(stmt)).scalars())
 
     async def telegram_ids_by_ids(self, ids: Sequence[int]) -> dict[int, int]:
         rows = await self.session.execute(
@@ -260,3 +273,64 @@ class AuditRepository:
         if action is not None:
             stmt = stmt.where(AuditEntry.action == action)
         return list((await self.session.execute(stmt)).scalars())
+
+
+class CaseRepository:
+    """Complaints and inquiries."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, **fields: Any) -> Case:
+        case = Case(**fields)
+        self.session.add(case)
+        return case
+
+    def add_attachment(self, case_id: int, **fields: Any) -> None:
+        self.session.add(CaseAttachment(case_id=case_id, **fields))
+
+    async def for_customer(self, customer_id: int, *, limit: int = 20) -> list[Case]:
+        stmt = (
+            select(Case)
+            .where(Case.customer_id == customer_id)
+            .order_by(Case.opened_at.desc(), Case.id.desc())
+            .limit(limit)
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
+
+class DialogRepository:
+    """The dialog each user is in, at most one."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, telegram_id: int) -> Dialog | None:
+        return await self.session.get(Dialog, telegram_id)
+
+    async def put(self, telegram_id: int, *, name: str, step: str, data: dict[str, Any],
+                  now: datetime, expires_at: datetime, update_id: int | None) -> Dialog:
+        dialog = await self.get(telegram_id)
+        if dialog is None or dialog.name != name:
+            if dialog is not None:
+                await self.session.delete(dialog)
+                await self.session.flush()
+            dialog = Dialog(telegram_id=telegram_id, name=name, step=step, data=data, version=1,
+                            started_at=now, updated_at=now, expires_at=expires_at,
+                            last_update_id=update_id)
+            self.session.add(dialog)
+            return dialog
+        dialog.step = step
+        dialog.data = data
+        dialog.version += 1
+        dialog.updated_at = now
+        dialog.expires_at = expires_at
+        dialog.last_update_id = update_id
+        return dialog
+
+    async def delete(self, telegram_id: int) -> bool:
+        dialog = await self.get(telegram_id)
+        if dialog is None:
+            return False
+        await self.session.delete(dialog)
+        return True

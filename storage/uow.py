@@ -14,8 +14,10 @@ from storage.reliability import (
 )
 from storage.repositories import (
     AuditRepository,
+    CaseRepository,
     ContactRepository,
     CustomerRepository,
+    DialogRepository,
     InviteRepository,
     OrderRepository,
     PrefRepository,
@@ -37,6 +39,8 @@ class SqlUnitOfWork:
     outbox: OutboxRepository
     due: DueWorkRepository
     state: RuntimeStateRepository
+    dialogs: DialogRepository
+    cases: CaseRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._factory = session_factory
@@ -62,6 +66,8 @@ class SqlUnitOfWork:
         self.outbox = OutboxRepository(session)
         self.due = DueWorkRepository(session)
         self.state = RuntimeStateRepository(session)
+        self.dialogs = DialogRepository(session)
+        self.cases = CaseRepository(session)
         return self
 
     async def __aexit__(

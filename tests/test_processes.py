@@ -125,3 +125,50 @@ async def test_health_reports_backlog_and_problems(world, db_url, api):
     await asyncio.wait_for(bot.wait(), 30)
     assert healthy.returncode == 0, out.decode()
     assert "inbox: done 1" in out.decode() and "status: OK" in out.decode()
+
+
+async def test_a_dialog_survives_kill_9_at_every_step(world, db_url, api, now):
+    from tests.support.world import GLOBEX_JOHN, invite_token
+
+    token = await invite_token(world, "GLOBEX", now)
+    env = env_for(api, db_url)
+
+    async def answer(action, expect: str) -> dict:
+        # A restart may first repeat the question whose answer was in flight at the kill
+        # (the update is handled again and the dialog asks its current step once more).
+        before = len(api.sent_to(GLOBEX_JOHN.id))
+        await action()
+        try:
+            got = await api.wait_for(lambda: next(
+                (m for m in api.sent_to(GLOBEX_JOHN.id)[before:] if expect in m["text"]),
+                None), timeout=30)
+        except TimeoutError:
+            raise AssertionError([m["text"][:60] for m in api.sent_to(GLOBEX_JOHN.id)]) from None
+        return got
+
+    def press(message: dict, fragment: str):
+        data = next(b["callback_data"] for row in message["reply_markup"]["inline_keyboard"]
+                    for b in row if fragment in b["text"])
+        return lambda: api.press(GLOBEX_JOHN, message, data)
+
+    bot = await start(env)
+    await answer(lambda: api.send_text(GLOBEX_JOHN, f"/start {token}"), "Globex")
+    ask = await answer(lambda: api.send_text(GLOBEX_JOHN, "/complaint"), "about")
+    steps = [
+        (lambda m: press(m, "Quantity"), "Which order"),
+        (lambda m: press(m, "No specific order"), "describe the problem"),
+        (lambda m: lambda: api.send_text(GLOBEX_JOHN, "Forty cartons short in GX-1."),
+         "evidence"),
+        (lambda m: press(m, "Skip"), "How urgent"),
+        (lambda m: press(m, "Normal"), "Forty cartons short"),
+        (lambda m: press(m, "Submit"), "CMP-000001"),
+    ]
+    try:
+        for make_action, expect in steps:
+            bot.kill()  # kill -9 between every two answers
+            await bot.wait()
+            bot = await start(env)
+            ask = await answer(make_action(ask), expect)
+    finally:
+        bot.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(bot.wait(), 30)

@@ -87,6 +87,11 @@ class FakeAudit(_Repo):
         return entry
 
 
+class FakeDialogs(_Repo):
+    async def get(self, telegram_id: int) -> Any:
+        return None
+
+
 class FakeUnitOfWork:
     """Changes are visible at once; commits are counted so tests can see the boundary."""
 
@@ -98,6 +103,7 @@ class FakeUnitOfWork:
         self.invites = FakeInvites(store)
         self.prefs = FakePrefs(store)
         self.audit = FakeAudit(store)
+        self.dialogs = FakeDialogs(store)
 
     async def __aenter__(self) -> FakeUnitOfWork:
         return self

@@ -18,6 +18,9 @@ ADMIN_ALI = Persona(9001, "Ali", "en")
 SALES_WANG = Persona(9101, "Wang", "zh-hans")
 SALES_LIN = Persona(9102, "Lin", "zh-hant")
 FINANCE_MEI = Persona(9201, "Mei", "en")
+SERVICE_KIM = Persona(9301, "Kim", "en")
+SERVICE_LEAD_LUO = Persona(9302, "Luo", "zh-hans")
+EXEC_ZHOU = Persona(9401, "Zhou", "zh-hant")
 ACME_CHEN = Persona(7001, "Chen", "zh-hant")  # contact at Acme (Taipei), Traditional Chinese
 ACME_HUANG = Persona(7002, "Huang", "zh-hans")  # second Acme contact, Simplified
 GLOBEX_JOHN = Persona(7101, "John", "en")  # contact at Globex, English
@@ -62,6 +65,9 @@ async def seed(uow: Callable[[], UnitOfWork], tmp: Path, now: datetime) -> None:
         (SALES_WANG, [Role.SALES]),
         (SALES_LIN, [Role.SALES]),
         (FINANCE_MEI, [Role.FINANCE]),
+        (SERVICE_KIM, [Role.SERVICE]),
+        (SERVICE_LEAD_LUO, [Role.SERVICE_LEAD]),
+        (EXEC_ZHOU, [Role.EXECUTIVE]),
     ):
         await staff.add_staff(uow(), telegram_id=persona.id, name=persona.first_name,
                               roles=roles, now=now)

@@ -1,0 +1,135 @@
+"""Complaints and inquiries (SVC-3, CMP-1..CMP-4): kinds, categories, deadlines, attachments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from domain.calendar import WorkingCalendar
+from domain.errors import N_, DomainError
+
+
+class CaseKind(StrEnum):
+    COMPLAINT = "complaint"
+    INQUIRY = "inquiry"
+
+
+class Category(StrEnum):
+    """What a complaint is about (issue: quality, delivery, quantity, documents, service)."""
+
+    QUALITY = "quality"
+    DELIVERY = "delivery"
+    QUANTITY = "quantity"
+    DOCUMENTS = "documents"
+    SERVICE = "service"
+    OTHER = "other"
+
+
+class CaseStatus(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    SOLUTION_PROPOSED = "solution_proposed"
+    CLOSED = "closed"
+
+
+# A chat attachment a customer may send as evidence (CMP-2).
+MAX_ATTACHMENTS = 10
+MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024  # what a bot may download from Telegram
+ALLOWED_MIME_PREFIXES = ("image/", "video/")
+ALLOWED_MIME_TYPES = frozenset({
+    "application/pdf",
+    "application/msword",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.ms-excel",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "text/plain",
+    "text/csv",
+})
+MIN_DESCRIPTION = 5
+MAX_DESCRIPTION = 3000
+
+
+class AttachmentRefused(DomainError):
+    """A file the case cannot take."""
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file Telegram holds for us; we keep its ids, not its bytes."""
+
+    kind: str  # photo, document, video
+    file_id: str
+    file_unique_id: str
+    file_name: str
+    mime_type: str
+    size: int
+
+
+def check_attachment(attachment: Attachment, already: int) -> None:
+    """Refuse a file that is too big, of a type we do not take, or one too many."""
+    if already >= MAX_ATTACHMENTS:
+        raise AttachmentRefused(N_("You can attach at most {count} files to one case."),
+                                count=MAX_ATTACHMENTS)
+    if attachment.size > MAX_ATTACHMENT_BYTES:
+        raise AttachmentRefused(N_("That file is too large ({size} MB). Files up to {limit} MB "
+                                   "are accepted."),
+                                size=round(attachment.size / 1_048_576, 1),
+                                limit=MAX_ATTACHMENT_BYTES // 1_048_576)
+    mime = attachment.mime_type.lower()
+    if attachment.kind != "photo" and not (
+        mime.startswith(ALLOWED_MIME_PREFIXES) or mime in ALLOWED_MIME_TYPES
+    ):
+        raise AttachmentRefused(N_("Files of this type are not accepted. Please send photos, "
+                                   "PDF, Word, Excel or text files."))
+
+
+def check_description(text: str) -> str:
+    """Return the cleaned description or raise with what is wrong."""
+    text = text.strip()
+    if len(text) < MIN_DESCRIPTION:
+        raise DomainError(N_("Please describe it in a few words (at least {count} characters)."),
+                          count=MIN_DESCRIPTION)
+    if len(text) > MAX_DESCRIPTION:
+        raise DomainError(N_("Please keep the description under {count} characters."),
+                          count=MAX_DESCRIPTION)
+    return text
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """When a new case must be acknowledged and answered or solved."""
+
+    ack_due: datetime
+    resolve_due: datetime
+
+
+def case_deadlines(
+    kind: CaseKind,
+    opened_at: datetime,
+    calendar: WorkingCalendar,
+    *,
+    ack_days: int,
+    answer_days: int,
+    solution_days: int,
+) -> Deadlines:
+    """Deadlines in working days (CMP-2, SVC-3, CMP-3), counted by the region's calendar."""
+    resolve_days = answer_days if kind == CaseKind.INQUIRY else solution_days
+    return Deadlines(
+        ack_due=calendar.add_working_days(opened_at, ack_days),
+        resolve_due=calendar.add_working_days(opened_at, resolve_days),
+    )
+
+
+def case_number(kind: CaseKind, case_id: int) -> str:
+    """A short number customers can quote."""
+    return f"{'CMP' if kind == CaseKind.COMPLAINT else 'INQ'}-{case_id:06d}"
+
+
+@dataclass(frozen=True)
+class CasePolicy:
+    """The configurable numbers of SVC-3 and CMP-2/CMP-3, in working days."""
+
+    ack_days: int = 1
+    answer_days: int = 2
+    solution_days: int = 5
