@@ -23,7 +23,7 @@ from domain.enums import Locale
 from handlers.context import BotContext, Runtime
 from handlers.menus import commands_for
 from services.time import utc_now
-from storage.db import make_async_engine, make_session_factory
+from storage.db import open_database
 from storage.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -53,8 +53,8 @@ def build_application(
     """Build the bot against the configured Bot API server and database (no updater: the
     durable inbox of bot/inbox.py feeds it)."""
     token = token or settings.telegram_token or DEMO_TOKEN
-    engine = make_async_engine(settings.database_url)
-    sessions = make_session_factory(engine)
+    database = open_database(settings.database_url)
+    sessions = database.sessions
     catalogs = Catalogs(settings.tz)
     api = settings.telegram_api_url
 
@@ -100,7 +100,7 @@ def build_application(
     app.bot_data["default_locale"] = settings.default_locale
     handlers.register(app)
     ops = Ops(uow_factory, settings.ops_chat_id, settings.default_locale)
-    return Built(app, uow_factory, catalogs, ops, pacer, engine.dispose)
+    return Built(app, uow_factory, catalogs, ops, pacer, database.dispose)
 
 
 async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

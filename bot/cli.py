@@ -65,16 +65,15 @@ def prepare_database(settings: Settings) -> None:
 
 def with_uow(settings: Settings, work: Callable[[Callable[[], Any]], Awaitable[T]]) -> T:
     """Run one async service call with a unit-of-work factory on the configured database."""
-    from storage.db import make_async_engine, make_session_factory
+    from storage.db import open_database
     from storage.uow import SqlUnitOfWork
 
     async def main() -> T:
-        engine = make_async_engine(settings.database_url)
-        sessions = make_session_factory(engine)
+        database = open_database(settings.database_url)
         try:
-            return await work(lambda: SqlUnitOfWork(sessions))
+            return await work(lambda: SqlUnitOfWork(database.sessions))
         finally:
-            await engine.dispose()
+            await database.dispose()
 
     return asyncio.run(main())
 

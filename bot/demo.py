@@ -24,7 +24,7 @@ from bot.settings import Settings
 from domain.enums import Role
 from services import identity, imports, staff
 from services.time import utc_now
-from storage.db import make_async_engine, make_session_factory
+from storage.db import open_database
 from storage.migrate import upgrade
 from storage.uow import SqlUnitOfWork
 
@@ -79,11 +79,10 @@ def _orders_csv() -> str:
 
 async def seed_demo(db_url: str) -> str:
     """Seed staff, customers, orders and links; return a fresh invite token for the newcomer."""
-    engine = make_async_engine(db_url)
-    sessions = make_session_factory(engine)
+    database = open_database(db_url)
 
     def uow() -> SqlUnitOfWork:
-        return SqlUnitOfWork(sessions)
+        return SqlUnitOfWork(database.sessions)
 
     now = utc_now()
     try:
@@ -110,7 +109,7 @@ async def seed_demo(db_url: str) -> str:
                                                 expiry_days=7)
         return newcomer.token
     finally:
-        await engine.dispose()
+        await database.dispose()
 
 
 _TAG = re.compile(r"<[^>]+>")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import gettext as _gettext
-from datetime import date, datetime
+from datetime import date as Date
+from datetime import datetime as DateTime
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -27,6 +28,11 @@ class Translator:
         self.tz = tz
         self._tr = translations
         self._babel = BabelLocale.parse(locale)
+        # Babel re-reads its patterns on every call; the same dates and amounts recur a lot
+        # (order cards, statements), so each translator remembers what it formatted.
+        self.money = lru_cache(maxsize=4096)(self._money)  # type: ignore[method-assign]
+        self.date = lru_cache(maxsize=4096)(self._date)  # type: ignore[method-assign]
+        self.datetime = lru_cache(maxsize=4096)(self._datetime)  # type: ignore[method-assign]
 
     def gettext(self, message: str) -> str:
         return self._tr.gettext(message)
@@ -35,16 +41,25 @@ class Translator:
         return self._tr.ngettext(singular, plural, n)
 
     def money(self, amount: Decimal, currency: str) -> str:
+        return self._money(amount, currency)
+
+    def _money(self, amount: Decimal, currency: str) -> str:
         return format_currency(amount, currency, locale=self._babel)
 
     def number(self, value: Decimal | int) -> str:
         return format_decimal(value, locale=self._babel)
 
-    def date(self, value: date) -> str:
+    def date(self, value: Date) -> str:
+        return self._date(value)
+
+    def _date(self, value: Date) -> str:
         return format_date(value, format="medium", locale=self._babel)
 
-    def datetime(self, value: datetime) -> str:
+    def datetime(self, value: DateTime) -> str:
         """Show an aware UTC time in the company's time zone."""
+        return self._datetime(value)
+
+    def _datetime(self, value: DateTime) -> str:
         return format_datetime(value.astimezone(self.tz), format="medium", locale=self._babel)
 
 

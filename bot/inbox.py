@@ -13,13 +13,20 @@ import contextlib
 import hmac
 import json
 import logging
+import warnings
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
 from telegram import Update
-from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
+from telegram.error import (
+    Conflict,
+    EndPointNotFound,
+    InvalidToken,
+    NetworkError,
+    TelegramError,
+)
 
 from bot import ops
 from bot.ops import Ops
@@ -29,6 +36,8 @@ from storage.models import InboxUpdate
 from storage.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
+# We call getUpdates through do_api_request on purpose (raw JSON, parsed once); PTB nudges.
+warnings.filterwarnings("ignore", message=r"Please use 'Bot\.getUpdates'")
 
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 LAST_POLL = "poll"
@@ -170,8 +179,12 @@ class Poller:
         failures = 0
         while not stop.is_set():
             try:
-                updates = await self.bot.get_updates(
-                    offset=self.offset, timeout=self.timeout, allowed_updates=ALLOWED_UPDATES)
+                # Raw JSON: it is stored as it came, and parsed once, when it is processed.
+                raw = await self.bot.do_api_request(
+                    "getUpdates",
+                    api_kwargs={"offset": self.offset, "timeout": self.timeout,
+                                "allowed_updates": ALLOWED_UPDATES},
+                    read_timeout=self.timeout + 10)
             except Conflict as exc:
                 conflicts += 1
                 log.warning("409 Conflict from getUpdates (%s in a row): %s", conflicts, exc)
@@ -183,7 +196,7 @@ class Poller:
                     raise Fatal("409 Conflict: another poller is running", 3) from exc
                 await _sleep_or_stop(stop, 1.0)
                 continue
-            except InvalidToken as exc:
+            except (InvalidToken, EndPointNotFound) as exc:
                 log.critical("the bot token was rejected by the Bot API server")
                 raise Fatal("the bot token was rejected", 4) from exc
             except (NetworkError, TelegramError) as exc:
@@ -193,7 +206,7 @@ class Poller:
                 await _sleep_or_stop(stop, delay)
                 continue
             conflicts = failures = 0
-            await self.store([u.to_dict() for u in updates])
+            await self.store([u for u in raw if isinstance(u, dict) and "update_id" in u])
 
     async def store(self, payloads: list[dict[str, Any]]) -> None:
         """Commit updates (and the time of this good poll); then move the offset past them."""

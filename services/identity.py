@@ -35,17 +35,14 @@ async def resolve_actor(
 ) -> Actor:
     """Find the staff member or contact behind a Telegram user and pick their locale."""
     async with uow:
-        staff = await uow.staff.get_by_telegram_id(telegram_id)
-        contact = await uow.contacts.get_by_telegram_id(telegram_id)
-        pref = await uow.prefs.get(telegram_id)
-        dialog = await uow.dialogs.get(telegram_id)
-        source = pref.locale_source if pref else None
-        explicit = pref.locale if pref and source == LocaleSource.EXPLICIT else None
-        detected = pref.locale if pref and source == LocaleSource.DETECTED else None
-        remembered = pref.locale if pref and source == LocaleSource.TELEGRAM else None
+        who = await uow.identity.snapshot(telegram_id)
+        source = who.pref_source
+        explicit = who.pref_locale if source == LocaleSource.EXPLICIT else None
+        detected = who.pref_locale if source == LocaleSource.DETECTED else None
+        remembered = who.pref_locale if source == LocaleSource.TELEGRAM else None
         locale, to_store = choose_locale(
             explicit=explicit,
-            stored=detected or (contact.locale if contact else None),
+            stored=detected or who.contact_locale,
             telegram=telegram_locale or remembered,
             detect=detect,
             default=default_locale,
@@ -58,24 +55,26 @@ async def resolve_actor(
         if to_store is not None:
             await uow.prefs.set_locale(telegram_id, locale, to_store, now)
             changed = True
-        if contact is not None and contact.unreachable:
-            contact.unreachable = False  # they wrote to us, so they unblocked the bot
-            changed = True
+        if who.contact_unreachable:
+            contact = await uow.contacts.get_by_telegram_id(telegram_id)
+            if contact is not None:
+                contact.unreachable = False  # they wrote to us, so they unblocked the bot
+                changed = True
         if changed:
             await uow.commit()
-        active_staff = staff if staff is not None and staff.active else None
+        is_staff = who.staff_id is not None and who.staff_active
         return Actor(
             telegram_id=telegram_id,
             locale=locale,
-            roles=frozenset(r.role for r in active_staff.roles) if active_staff else frozenset(),
-            staff_id=active_staff.id if active_staff else None,
-            staff_name=active_staff.name if active_staff else None,
-            contact_id=contact.id if contact else None,
-            customer_id=contact.customer_id if contact else None,
-            customer_name=contact.customer.name if contact else None,
-            commands_key=pref.commands_key if pref else None,
+            roles=frozenset(who.roles) if is_staff else frozenset(),
+            staff_id=who.staff_id if is_staff else None,
+            staff_name=who.staff_name if is_staff else None,
+            contact_id=who.contact_id,
+            customer_id=who.customer_id,
+            customer_name=who.customer_name,
+            commands_key=who.commands_key,
             update_id=update_id,
-            dialog=state_of(dialog),
+            dialog=state_of(who.dialog),
         )
 
 

@@ -14,7 +14,7 @@ from services.cards import Actor, OrderCard, OrderLine, OrderPage, StatusStep
 from services.ports import UnitOfWork
 
 if TYPE_CHECKING:
-    from storage.models import Order
+    from storage.repositories import OrderView as Order
 
 ORDER_NOT_FOUND = N_("Order {number} was not found.")
 
@@ -85,9 +85,9 @@ async def show_order(
     asked = (order_no or "").strip() or str(order_id)
     async with uow:
         if order_no is not None:
-            order = await uow.orders.get_by_no(order_no.strip())
+            order = await uow.orders.view(order_no=order_no.strip())
         elif order_id is not None:
-            order = await uow.orders.get(order_id)
+            order = await uow.orders.view(order_id=order_id)
         else:
             order = None
         if order is None or not _visible(actor, order):

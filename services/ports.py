@@ -14,6 +14,7 @@ if TYPE_CHECKING:
         ContactRepository,
         CustomerRepository,
         DialogRepository,
+        IdentityRepository,
         InviteRepository,
         OrderRepository,
         PrefRepository,
@@ -35,6 +36,7 @@ class UnitOfWork(Protocol):
     due: DueWorkRepository
     dialogs: DialogRepository
     cases: CaseRepository
+    identity: IdentityRepository
 
     async def __aenter__(self) -> UnitOfWork: ...
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -67,3 +69,29 @@ def make_sync_engine(url: str | URL, **kwargs: Any) -> Engine:
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Return the session factory; objects stay readable after commit."""
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+@dataclass
+class Database:
+    """Sessions for units of work, and how to close the engine behind them."""
+
+    sessions: Callable[[], Any]
+    dispose: Callable[[], Awaitable[None]]
+
+
+def open_database(url: str | URL) -> Database:
+    """Open the bot's database: inline sessions on SQLite, async sessions on PostgreSQL."""
+    if make_url(url).get_backend_name() == "sqlite":
+        from storage.inline import inline_session_factory
+
+        # Session.close() already ends the transaction; a second ROLLBACK as the connection
+        # goes back to the pool costs a round trip per unit of work for nothing.
+        engine = make_sync_engine(url, connect_args={"check_same_thread": False},
+                                  pool_reset_on_return=None)
+
+        async def dispose_sync() -> None:
+            engine.dispose()
+
+        return Database(inline_session_factory(engine), dispose_sync)
+    async_engine = make_async_engine(url)
+    return Database(make_session_factory(async_engine), async_engine.dispose)

@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import DueWork, InboxUpdate, OutboxMessage, RuntimeState
+from storage.repositories import core_execute
 
 
 def _dialect(session: AsyncSession) -> str:
@@ -53,6 +54,13 @@ async def _claim_ids(
     return ids
 
 
+_FINISH = (
+    update(InboxUpdate)
+    .where(InboxUpdate.update_id == bindparam("uid"))
+    .values(status="done", processed_at=bindparam("now"), lease_until=None)
+)
+
+
 class InboxRepository:
     """Updates stored before they are confirmed to Telegram."""
 
@@ -90,9 +98,7 @@ class InboxRepository:
             .values(lease_until=None))
 
     async def finish(self, update_id: int, now: datetime) -> None:
-        await self.session.execute(
-            update(InboxUpdate).where(InboxUpdate.update_id == update_id)
-            .values(status="done", processed_at=now, lease_until=None))
+        await core_execute(self.session, _FINISH, {"uid": update_id, "now": now})
 
     async def fail(self, update_id: int, error: str, now: datetime, *,
                    retry_at: datetime | None) -> None:

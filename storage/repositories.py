@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import BigInteger, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from domain.enums import LocaleSource, OrderStatus, Role
 from domain.errors import NotFound
@@ -192,12 +194,20 @@ class OrderRepository:
         self.session = session
 
     async def get_by_no(self, order_no: str) -> Order | None:
-        stmt = (
-            select(Order)
-            .where(Order.order_no == order_no)
-            .options(selectinload(Order.history), selectinload(Order.customer))
-        )
-        return (await self.session.execute(stmt)).scalar_one_or_none()
+        result = await self.session.execute(_ORDER_BY_NO, {"order_no": order_no})
+        return result.scalar_one_or_none()
+
+    async def view(self, *, order_no: str | None = None,
+                   order_id: int | None = None) -> OrderView | None:
+        """The order card's data by number or id, in two light queries."""
+        stmt, key = (_VIEW_BY_NO, order_no) if order_no is not None else (_VIEW_BY_ID, order_id)
+        row = (await core_execute(self.session, stmt, {"key": key})).one_or_none()
+        if row is None:
+            return None
+        history = await core_execute(self.session, _HISTORY, {"oid": row[0]})
+        fields = dict(zip(OrderView.__dataclass_fields__, row[:15], strict=False))
+        return OrderView(**fields, customer=CustomerRef(*row[15:]),
+                         history=tuple(StatusRef(*h) for h in history))
 
     async def get(self, order_id: int) -> Order | None:
         stmt = (
@@ -255,6 +265,73 @@ class OrderRepository:
         self.session.add(
             OrderStatusChange(order_id=order_id, status=status, changed_at=at, source=source)
         )
+
+
+# Built once: the order card is the hottest read, and building a statement costs more than
+# running it on SQLite.
+_ORDER_BY_NO = (
+    select(Order)
+    .where(Order.order_no == bindparam("order_no"))
+    .options(selectinload(Order.history), joinedload(Order.customer))
+)
+_VIEW_COLUMNS = (
+    Order.id, Order.order_no, Order.customer_id, Order.order_date, Order.product, Order.spec,
+    Order.quantity, Order.unit, Order.unit_price, Order.currency, Order.delivery_date,
+    Order.delivery_place, Order.payment_terms, Order.expected_delivery, Order.status,
+    Customer.code, Customer.name, Customer.owner_id,
+)
+_VIEW_BASE = select(*_VIEW_COLUMNS).join(Customer, Customer.id == Order.customer_id)
+_VIEW_BY_NO = _VIEW_BASE.where(Order.order_no == bindparam("key"))
+_VIEW_BY_ID = _VIEW_BASE.where(Order.id == bindparam("key"))
+_HISTORY = (
+    select(OrderStatusChange.status, OrderStatusChange.changed_at)
+    .where(OrderStatusChange.order_id == bindparam("oid"))
+    .order_by(OrderStatusChange.id)
+)
+
+
+@dataclass(frozen=True)
+class CustomerRef:
+    code: str
+    name: str
+    owner_id: int | None
+
+
+@dataclass(frozen=True)
+class StatusRef:
+    status: OrderStatus
+    changed_at: datetime
+
+
+@dataclass(frozen=True)
+class OrderView:
+    """An order with its customer and history, read without building ORM objects."""
+
+    id: int
+    order_no: str
+    customer_id: int
+    order_date: date
+    product: str
+    spec: str
+    quantity: Decimal
+    unit: str
+    unit_price: Decimal
+    currency: str
+    delivery_date: date | None
+    delivery_place: str
+    payment_terms: str
+    expected_delivery: date | None
+    status: OrderStatus
+    customer: CustomerRef
+    history: tuple[StatusRef, ...]
+
+
+async def core_execute(session: Any, stmt: Any, params: dict[str, Any]) -> Any:
+    """Run a Core statement on the session's connection, skipping the ORM layer (hot paths)."""
+    if hasattr(session, "sync_session"):  # storage.inline.InlineSession
+        return session.sync_session.connection().execute(stmt, params)
+    connection = await session.connection()
+    return await connection.execute(stmt, params)
 
 
 class AuditRepository:
@@ -334,3 +411,60 @@ class DialogRepository:
             return False
         await self.session.delete(dialog)
         return True
+
+
+@dataclass(frozen=True)
+class IdentityRow:
+    """Everything known about one Telegram user, read in one round trip."""
+
+    staff_id: int | None
+    staff_name: str | None
+    staff_active: bool
+    roles: tuple[Role, ...]
+    contact_id: int | None
+    customer_id: int | None
+    customer_name: str | None
+    contact_locale: str | None
+    contact_unreachable: bool
+    pref_locale: str | None
+    pref_source: LocaleSource | None
+    commands_key: str | None
+    dialog: Dialog | None
+
+
+_PROBE = select(bindparam("tid", type_=BigInteger).label("tid")).subquery()
+_SNAPSHOT = (
+    select(
+        Staff.id, Staff.name, Staff.active, Contact.id, Contact.customer_id,
+        Customer.name, Contact.locale, Contact.unreachable, UserPref.locale,
+        UserPref.locale_source, UserPref.commands_key, Dialog.telegram_id,
+    )
+    .select_from(_PROBE)
+    .outerjoin(Staff, Staff.telegram_id == _PROBE.c.tid)
+    .outerjoin(Contact, Contact.telegram_id == _PROBE.c.tid)
+    .outerjoin(Customer, Customer.id == Contact.customer_id)
+    .outerjoin(UserPref, UserPref.telegram_id == _PROBE.c.tid)
+    .outerjoin(Dialog, Dialog.telegram_id == _PROBE.c.tid)
+)
+_ROLES = select(StaffRole.role).where(StaffRole.staff_id == bindparam("sid"))
+
+
+class IdentityRepository:
+    """Who a Telegram user is, read with one joined query (it runs for every update)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def snapshot(self, telegram_id: int) -> IdentityRow:
+        row = (await core_execute(self.session, _SNAPSHOT, {"tid": telegram_id})).one()
+        (staff_id, staff_name, active, contact_id, customer_id, customer_name, contact_locale,
+         unreachable, pref_locale, pref_source, commands_key, dialog_tid) = row
+        roles: tuple[Role, ...] = ()
+        if staff_id is not None:
+            roles = tuple((await core_execute(self.session, _ROLES,
+                                              {"sid": staff_id})).scalars())
+        dialog = await self.session.get(Dialog, telegram_id) if dialog_tid is not None else None
+        return IdentityRow(
+            staff_id, staff_name, bool(active), roles, contact_id, customer_id, customer_name,
+            contact_locale, bool(unreachable), pref_locale,
+            LocaleSource(pref_source) if pref_source else None, commands_key, dialog)

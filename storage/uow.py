@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -18,6 +20,7 @@ from storage.repositories import (
     ContactRepository,
     CustomerRepository,
     DialogRepository,
+    IdentityRepository,
     InviteRepository,
     OrderRepository,
     PrefRepository,
@@ -41,19 +44,23 @@ class SqlUnitOfWork:
     state: RuntimeStateRepository
     dialogs: DialogRepository
     cases: CaseRepository
+    identity: IdentityRepository
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, session_factory: async_sessionmaker[AsyncSession] | Callable[[], Any]
+    ) -> None:
         self._factory = session_factory
         self._session: AsyncSession | None = None
 
     @property
     def session(self) -> AsyncSession:
+        """The session; an InlineSession on SQLite, which offers the same awaitable calls."""
         if self._session is None:
             raise RuntimeError("unit of work used outside `async with`")
         return self._session
 
     async def __aenter__(self) -> SqlUnitOfWork:
-        session = self._factory()
+        session: AsyncSession = self._factory()
         self._session = session
         self.staff = StaffRepository(session)
         self.customers = CustomerRepository(session)
@@ -68,6 +75,7 @@ class SqlUnitOfWork:
         self.state = RuntimeStateRepository(session)
         self.dialogs = DialogRepository(session)
         self.cases = CaseRepository(session)
+        self.identity = IdentityRepository(session)
         return self
 
     async def __aexit__(

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from storage.db import make_async_engine, make_session_factory, make_sync_engine
+from storage.db import make_sync_engine, open_database
 from storage.migrate import upgrade
 from storage.uow import SqlUnitOfWork
 
@@ -42,10 +42,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 async def uow_factory(db_url: str) -> AsyncIterator[object]:
     """A factory of real units of work on the test database."""
-    engine = make_async_engine(db_url)
-    sessions = make_session_factory(engine)
-    yield lambda: SqlUnitOfWork(sessions)
-    await engine.dispose()
+    database = open_database(db_url)
+    yield lambda: SqlUnitOfWork(database.sessions)
+    await database.dispose()
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from domain.enums import LocaleSource
+from storage.repositories import IdentityRow
 
 
 @dataclass
@@ -92,6 +93,26 @@ class FakeDialogs(_Repo):
         return None
 
 
+class FakeIdentity(_Repo):
+    async def snapshot(self, telegram_id: int) -> IdentityRow:
+        staff = next((s for s in self.store.staff.values() if s.telegram_id == telegram_id),
+                     None)
+        contact = self.store.contacts.get(telegram_id)
+        pref = self.store.prefs.get(telegram_id)
+        return IdentityRow(
+            staff_id=staff.id if staff else None, staff_name=staff.name if staff else None,
+            staff_active=bool(staff and staff.active),
+            roles=tuple(r.role for r in staff.roles) if staff else (),
+            contact_id=contact.id if contact else None,
+            customer_id=contact.customer_id if contact else None,
+            customer_name=contact.customer.name if contact else None,
+            contact_locale=contact.locale if contact else None,
+            contact_unreachable=bool(contact and getattr(contact, "unreachable", False)),
+            pref_locale=pref.locale if pref else None,
+            pref_source=pref.locale_source if pref else None,
+            commands_key=pref.commands_key if pref else None, dialog=None)
+
+
 class FakeUnitOfWork:
     """Changes are visible at once; commits are counted so tests can see the boundary."""
 
@@ -104,6 +125,7 @@ class FakeUnitOfWork:
         self.prefs = FakePrefs(store)
         self.audit = FakeAudit(store)
         self.dialogs = FakeDialogs(store)
+        self.identity = FakeIdentity(store)
 
     async def __aenter__(self) -> FakeUnitOfWork:
         return self
