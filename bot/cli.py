@@ -51,13 +51,13 @@ def prepare_database(settings: Settings) -> None:
     """Create the SQLite folder and migrate the database to the latest schema."""
     from sqlalchemy.engine import make_url
 
-    from storage.migrate import upgrade
+    from storage.migrate import ensure_current
 
     url = make_url(settings.database_url)
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     try:
-        upgrade(settings.database_url)
+        ensure_current(settings.database_url)
     except Exception as exc:  # a down database is a clear one-line error, not a traceback
         fail(f"database error: cannot migrate {url.render_as_string(hide_password=True)}: "
              f"{exc.__class__.__name__}: {str(exc).splitlines()[0][:200]}")

@@ -64,6 +64,7 @@ class InboxProcessor:
         lease: timedelta = timedelta(minutes=5),
         backoff: Callable[[int], float] = lambda attempt: min(2.0 ** attempt, 300.0),
         clock: Callable[[], datetime] = utc_now,
+        concurrency: int = 8,
     ) -> None:
         self.app = app
         self.uow_factory = uow_factory
@@ -74,6 +75,7 @@ class InboxProcessor:
         self.clock = clock
         self.wake = asyncio.Event()
         self.processed = 0
+        self._slots = asyncio.Semaphore(concurrency)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Process until `stop`; the update in hand is finished first (R17)."""
@@ -103,13 +105,26 @@ class InboxProcessor:
         async with self.uow_factory() as uow:
             rows = await uow.inbox.claim(self.clock(), lease=self.lease, limit=limit)
             await uow.commit()
-        for index, row in enumerate(rows):
-            if stop is not None and stop.is_set():
-                # Stopping: release what we have not started, so nothing waits for the lease.
-                await self._release(rows[index:])
-                return index
-            await self.process(row)
-        return len(rows)
+        # Chats are independent: while one waits for Telegram, another's update is handled.
+        # Within a chat, updates stay in order.
+        by_chat: dict[int, list[InboxUpdate]] = {}
+        for row in rows:
+            by_chat.setdefault(_chat_of(row.payload), []).append(row)
+        unstarted: list[InboxUpdate] = []
+
+        async def one_chat(chat_rows: list[InboxUpdate]) -> None:
+            for index, row in enumerate(chat_rows):
+                if stop is not None and stop.is_set():
+                    unstarted.extend(chat_rows[index:])
+                    return
+                async with self._slots:
+                    await self.process(row)
+
+        await asyncio.gather(*(one_chat(chat_rows) for chat_rows in by_chat.values()))
+        if unstarted:
+            # Stopping: release what we have not started, so nothing waits for the lease.
+            await self._release(unstarted)
+        return len(rows) - len(unstarted)
 
     async def _release(self, rows: list[InboxUpdate]) -> None:
         async with self.uow_factory() as uow:
@@ -148,6 +163,19 @@ class InboxProcessor:
                       row.attempts + 1, error)
             await self.ops.tell(f"dead:{update_id}", ops.DEAD_LETTER, now,
                                 update_id=update_id, attempts=row.attempts + 1, error=error)
+
+
+def _chat_of(payload: dict[str, Any]) -> int:
+    """The chat (or, failing that, the user) an update belongs to, for per-chat ordering."""
+    for key in ("message", "edited_message", "callback_query", "my_chat_member"):
+        part = payload.get(key)
+        if isinstance(part, dict):
+            message = part.get("message") if key == "callback_query" else part
+            if isinstance(message, dict) and isinstance(message.get("chat"), dict):
+                return int(message["chat"].get("id", 0))
+            if isinstance(part.get("from"), dict):
+                return int(part["from"].get("id", 0))
+    return 0
 
 
 class Poller:

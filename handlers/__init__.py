@@ -24,12 +24,13 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(TypeHandler(Update, dialogs.route), group=-1)
     private = filters.ChatType.PRIVATE
     app.add_handlers([
+        # The most frequent first: PTB tries a group's handlers in order.
+        CommandHandler("order", orders.cmd_order),
+        CommandHandler("orders", orders.cmd_orders),
         CommandHandler("start", common.cmd_start, filters=private),
         CommandHandler("help", common.cmd_help),
         CommandHandler("language", common.cmd_language),
         CommandHandler("cancel", common.cmd_cancel),
-        CommandHandler("orders", orders.cmd_orders),
-        CommandHandler("order", orders.cmd_order),
         CommandHandler("invite", invites.cmd_invite, filters=private),
         CommandHandler("complaint", complaints.cmd_complaint, filters=private),
         CommandHandler("inquiry", complaints.cmd_inquiry, filters=private),

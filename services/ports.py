@@ -25,18 +25,42 @@ if TYPE_CHECKING:
 class UnitOfWork(Protocol):
     """One transaction with its repositories; `async with` rolls back what was not committed."""
 
-    staff: StaffRepository
-    customers: CustomerRepository
-    contacts: ContactRepository
-    invites: InviteRepository
-    prefs: PrefRepository
-    orders: OrderRepository
-    audit: AuditRepository
-    outbox: OutboxRepository
-    due: DueWorkRepository
-    dialogs: DialogRepository
-    cases: CaseRepository
-    identity: IdentityRepository
+    @property
+    def staff(self) -> StaffRepository: ...
+
+    @property
+    def customers(self) -> CustomerRepository: ...
+
+    @property
+    def contacts(self) -> ContactRepository: ...
+
+    @property
+    def invites(self) -> InviteRepository: ...
+
+    @property
+    def prefs(self) -> PrefRepository: ...
+
+    @property
+    def orders(self) -> OrderRepository: ...
+
+    @property
+    def audit(self) -> AuditRepository: ...
+
+    @property
+    def outbox(self) -> OutboxRepository: ...
+
+    @property
+    def due(self) -> DueWorkRepository: ...
+
+    @property
+    def dialogs(self) -> DialogRepository: ...
+
+    @property
+    def cases(self) -> CaseRepository: ...
+
+    @property
+    def identity(self) -> IdentityRepository: ...
+
 
     async def __aenter__(self) -> UnitOfWork: ...
 

@@ -86,8 +86,10 @@ def open_database(url: str | URL) -> Database:
 
         # Session.close() already ends the transaction; a second ROLLBACK as the connection
         # goes back to the pool costs a round trip per unit of work for nothing.
+        # Inline sessions never overlap much; each pooled SQLite connection has its own page
+        # cache, so a small pool keeps memory down.
         engine = make_sync_engine(url, connect_args={"check_same_thread": False},
-                                  pool_reset_on_return=None)
+                                  pool_reset_on_return=None, pool_size=2, max_overflow=8)
 
         async def dispose_sync() -> None:
             engine.dispose()

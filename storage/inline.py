@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session, sessionmaker
 class InlineSession:
     """The subset of AsyncSession the repositories use, over a sync Session."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, spare: list[Session] | None = None) -> None:
         self.sync_session = session
+        self._spare = spare
 
     async def execute(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
         return self.sync_session.execute(statement, *args, **kwargs)
@@ -47,6 +48,10 @@ class InlineSession:
 
     async def close(self) -> None:
         self.sync_session.close()
+        if self._spare is not None and len(self._spare) < 8:
+            # A closed Session is clean and reusable; building one costs more than a lookup.
+            self._spare.append(self.sync_session)
+            self._spare = None
 
     def get_bind(self) -> Any:
         return self.sync_session.get_bind()
@@ -55,4 +60,9 @@ class InlineSession:
 def inline_session_factory(engine: Engine) -> Callable[[], InlineSession]:
     """Return a factory of inline sessions; objects stay readable after commit."""
     maker = sessionmaker(engine, expire_on_commit=False)
-    return lambda: InlineSession(maker())
+    spare: list[Session] = []
+
+    def make() -> InlineSession:
+        return InlineSession(spare.pop() if spare else maker(), spare)
+
+    return make

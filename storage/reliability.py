@@ -67,15 +67,16 @@ class InboxRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def store(self, payloads: Sequence[dict[str, Any]], now: datetime) -> int:
-        """Insert updates, ignoring ones already stored (a replay is a no-op); return new ones."""
+    async def store(self, payloads: Sequence[dict[str, Any]], now: datetime) -> None:
+        """Insert updates, ignoring ones already stored (a replay is a no-op)."""
         if not payloads:
-            return 0
+            return
         rows = [{"update_id": p["update_id"], "payload": p, "received_at": now, "status": "new",
                  "attempts": 0} for p in payloads]
-        stmt = _insert(self.session, InboxUpdate).values(rows).on_conflict_do_nothing(
-            index_elements=["update_id"]).returning(InboxUpdate.update_id)
-        return len((await self.session.execute(stmt)).all())
+        # One statement for any batch size (executemany), so it is compiled once, not per size.
+        stmt = _insert(self.session, InboxUpdate).on_conflict_do_nothing(
+            index_elements=["update_id"])
+        await self.session.execute(stmt, rows)
 
     async def claim(self, now: datetime, *, lease: timedelta, limit: int) -> list[InboxUpdate]:
         ids = await _claim_ids(

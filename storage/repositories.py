@@ -199,15 +199,15 @@ class OrderRepository:
 
     async def view(self, *, order_no: str | None = None,
                    order_id: int | None = None) -> OrderView | None:
-        """The order card's data by number or id, in two light queries."""
+        """The order card's data by number or id, in one light query."""
         stmt, key = (_VIEW_BY_NO, order_no) if order_no is not None else (_VIEW_BY_ID, order_id)
-        row = (await core_execute(self.session, stmt, {"key": key})).one_or_none()
-        if row is None:
+        rows = (await core_execute(self.session, stmt, {"key": key})).all()
+        if not rows:
             return None
-        history = await core_execute(self.session, _HISTORY, {"oid": row[0]})
-        fields = dict(zip(OrderView.__dataclass_fields__, row[:15], strict=False))
-        return OrderView(**fields, customer=CustomerRef(*row[15:]),
-                         history=tuple(StatusRef(*h) for h in history))
+        first = rows[0]
+        fields = dict(zip(OrderView.__dataclass_fields__, first[:15], strict=False))
+        history = tuple(StatusRef(r[18], r[19]) for r in rows if r[18] is not None)
+        return OrderView(**fields, customer=CustomerRef(*first[15:18]), history=history)
 
     async def get(self, order_id: int) -> Order | None:
         stmt = (
@@ -280,14 +280,15 @@ _VIEW_COLUMNS = (
     Order.delivery_place, Order.payment_terms, Order.expected_delivery, Order.status,
     Customer.code, Customer.name, Customer.owner_id,
 )
-_VIEW_BASE = select(*_VIEW_COLUMNS).join(Customer, Customer.id == Order.customer_id)
-_VIEW_BY_NO = _VIEW_BASE.where(Order.order_no == bindparam("key"))
-_VIEW_BY_ID = _VIEW_BASE.where(Order.id == bindparam("key"))
-_HISTORY = (
-    select(OrderStatusChange.status, OrderStatusChange.changed_at)
-    .where(OrderStatusChange.order_id == bindparam("oid"))
+# The order, its customer and its status history in one query (one row per history step).
+_VIEW_BASE = (
+    select(*_VIEW_COLUMNS, OrderStatusChange.status, OrderStatusChange.changed_at)
+    .join(Customer, Customer.id == Order.customer_id)
+    .outerjoin(OrderStatusChange, OrderStatusChange.order_id == Order.id)
     .order_by(OrderStatusChange.id)
 )
+_VIEW_BY_NO = _VIEW_BASE.where(Order.order_no == bindparam("key"))
+_VIEW_BY_ID = _VIEW_BASE.where(Order.id == bindparam("key"))
 
 
 @dataclass(frozen=True)

@@ -53,4 +53,6 @@ class StrEnumType(TypeDecorator[Any]):
     def process_result_value(self, value: Any, dialect: Dialect) -> Any:
         if value is None:
             return None
-        return self.enum_cls(value)
+        # A dict lookup: Enum's own __call__ is slow, and statuses are read on every card.
+        member = self.enum_cls._value2member_map_.get(value)
+        return member if member is not None else self.enum_cls(value)

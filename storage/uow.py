@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -27,30 +27,25 @@ from storage.repositories import (
     StaffRepository,
 )
 
+R = TypeVar("R")
+
 
 class SqlUnitOfWork:
     """Open a session on enter; whatever was not committed is discarded on exit."""
-
-    staff: StaffRepository
-    customers: CustomerRepository
-    contacts: ContactRepository
-    invites: InviteRepository
-    prefs: PrefRepository
-    orders: OrderRepository
-    audit: AuditRepository
-    inbox: InboxRepository
-    outbox: OutboxRepository
-    due: DueWorkRepository
-    state: RuntimeStateRepository
-    dialogs: DialogRepository
-    cases: CaseRepository
-    identity: IdentityRepository
 
     def __init__(
         self, session_factory: async_sessionmaker[AsyncSession] | Callable[[], Any]
     ) -> None:
         self._factory = session_factory
         self._session: AsyncSession | None = None
+        self._repos: dict[Any, Any] = {}
+
+    def _repo(self, kind: Callable[[AsyncSession], R]) -> R:
+        """Build a repository on first use in this session (most units of work need one)."""
+        repo: R | None = self._repos.get(kind)
+        if repo is None:
+            repo = self._repos[kind] = kind(self.session)
+        return repo
 
     @property
     def session(self) -> AsyncSession:
@@ -60,22 +55,8 @@ class SqlUnitOfWork:
         return self._session
 
     async def __aenter__(self) -> SqlUnitOfWork:
-        session: AsyncSession = self._factory()
-        self._session = session
-        self.staff = StaffRepository(session)
-        self.customers = CustomerRepository(session)
-        self.contacts = ContactRepository(session)
-        self.invites = InviteRepository(session)
-        self.prefs = PrefRepository(session)
-        self.orders = OrderRepository(session)
-        self.audit = AuditRepository(session)
-        self.inbox = InboxRepository(session)
-        self.outbox = OutboxRepository(session)
-        self.due = DueWorkRepository(session)
-        self.state = RuntimeStateRepository(session)
-        self.dialogs = DialogRepository(session)
-        self.cases = CaseRepository(session)
-        self.identity = IdentityRepository(session)
+        self._session = self._factory()
+        self._repos.clear()
         return self
 
     async def __aexit__(
@@ -91,6 +72,62 @@ class SqlUnitOfWork:
             await session.close()
         finally:
             self._session = None
+
+    @property
+    def staff(self) -> StaffRepository:
+        return self._repo(StaffRepository)
+
+    @property
+    def customers(self) -> CustomerRepository:
+        return self._repo(CustomerRepository)
+
+    @property
+    def contacts(self) -> ContactRepository:
+        return self._repo(ContactRepository)
+
+    @property
+    def invites(self) -> InviteRepository:
+        return self._repo(InviteRepository)
+
+    @property
+    def prefs(self) -> PrefRepository:
+        return self._repo(PrefRepository)
+
+    @property
+    def orders(self) -> OrderRepository:
+        return self._repo(OrderRepository)
+
+    @property
+    def audit(self) -> AuditRepository:
+        return self._repo(AuditRepository)
+
+    @property
+    def inbox(self) -> InboxRepository:
+        return self._repo(InboxRepository)
+
+    @property
+    def outbox(self) -> OutboxRepository:
+        return self._repo(OutboxRepository)
+
+    @property
+    def due(self) -> DueWorkRepository:
+        return self._repo(DueWorkRepository)
+
+    @property
+    def state(self) -> RuntimeStateRepository:
+        return self._repo(RuntimeStateRepository)
+
+    @property
+    def dialogs(self) -> DialogRepository:
+        return self._repo(DialogRepository)
+
+    @property
+    def cases(self) -> CaseRepository:
+        return self._repo(CaseRepository)
+
+    @property
+    def identity(self) -> IdentityRepository:
+        return self._repo(IdentityRepository)
 
     async def commit(self) -> None:
         await self.session.commit()

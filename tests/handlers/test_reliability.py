@@ -237,3 +237,17 @@ async def test_one_failing_item_does_not_stop_a_sweep(world, now):
         bad = await uow.due.get_by_key("bad")
         assert bad.status == "pending" and "boom" in bad.last_error
         assert (await uow.due.get_by_key("good")).status == "done"
+
+
+async def test_each_chat_is_answered_in_order_while_chats_run_side_by_side(world, db_url, now):
+    acme = await invite_token(world, "ACME", now)
+    async with running_bot(db_url, lambda: now) as h:
+        await h.say(ACME_CHEN, f"/start {acme}")
+        for n in range(1001, 1009):
+            await h.api.send_text(ACME_CHEN, f"/order PO-{n}")
+            await h.api.send_text(ADMIN_ALI, "/help")
+        await h.api.wait_for(lambda: len(h.api.sent_to(ACME_CHEN.id)) >= 9
+                             and len(h.api.sent_to(ADMIN_ALI.id)) >= 8)
+        cards = [m["text"] for m in h.api.sent_to(ACME_CHEN.id)[1:]]
+        assert [c.split("</b>")[0].split()[-1] for c in cards] == [
+            f"PO-{n}" for n in range(1001, 1009)]
