@@ -15,13 +15,19 @@ from telegram.ext import (
 )
 
 from handlers import buttons, common, complaints, dialogs, invites, orders
+from handlers.context import BotContext
 from handlers.errors import on_error
+
+
+async def before_handlers(update: Update, context: BotContext) -> None:
+    """Resolve who is talking, then let their dialog (if any) take the update."""
+    await common.resolve_actor(update, context)
+    await dialogs.route(update, context)
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Add every handler of the bot to the application."""
-    app.add_handler(TypeHandler(Update, common.resolve_actor), group=-2)
-    app.add_handler(TypeHandler(Update, dialogs.route), group=-1)
+    app.add_handler(TypeHandler(Update, before_handlers), group=-1)
     private = filters.ChatType.PRIVATE
     app.add_handlers([
         # The most frequent first: PTB tries a group's handlers in order.

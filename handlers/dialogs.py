@@ -1,6 +1,6 @@
 """The dialog router (R9): answers go to the step the database says the user is on.
 
-Runs in group -1, after the actor is resolved (group -2). When the user is in a dialog, a
+Runs in group -1, right after the actor is resolved. When the user is in a dialog, a
 text, file or dialog button is handed to that dialog and no other handler sees it; commands
 pass through (/cancel ends the dialog, /help still helps). A button from an earlier step, or a
 redelivered update that already made its step, changes nothing: the current step is asked
