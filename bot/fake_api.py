@@ -60,10 +60,13 @@ class Fault:
     """An error to answer the next matching calls with."""
 
     method: str
-    kind: str  # "429", "500", "403", "409", "timeout", "drop"
+    # "429", "500", "403", "409", "timeout" (hold, never deliver), "delivered_then_hang"
+    # (deliver, then hold the answer: the caller cannot know it arrived)
+    kind: str
     count: int = 1
     retry_after: int = 1
     delay: float = 0.0
+    chat_id: int | None = None  # only calls for this chat
 
 
 @dataclass
@@ -195,9 +198,9 @@ class FakeBotApi:
                     await asyncio.wait_for(self._new_call.wait(), left)
 
     def inject(self, method: str, kind: str, *, count: int = 1, retry_after: int = 1,
-               delay: float = 0.0) -> None:
+               delay: float = 0.0, chat_id: int | None = None) -> None:
         """Answer the next `count` calls of `method` ("*" for any) with an error."""
-        self._faults.append(Fault(method, kind, count, retry_after, delay))
+        self._faults.append(Fault(method, kind, count, retry_after, delay, chat_id))
 
     # -- HTTP -----------------------------------------------------------------------------
     async def _params(self, request: web.Request) -> dict[str, Any]:
@@ -221,8 +224,10 @@ class FakeBotApi:
                 params[key] = value == "true"
         return params
 
-    def _take_fault(self, method: str) -> Fault | None:
+    def _take_fault(self, method: str, params: dict[str, Any]) -> Fault | None:
         for fault in self._faults:
+            if fault.chat_id is not None and params.get("chat_id") != fault.chat_id:
+                continue
             if fault.count > 0 and fault.method in (method, "*"):
                 fault.count -= 1
                 if fault.count == 0:
@@ -233,8 +238,8 @@ class FakeBotApi:
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
         params = await self._params(request)
-        fault = self._take_fault(method)
-        if fault is not None:
+        fault = self._take_fault(method, params)
+        if fault is not None and fault.kind != "delivered_then_hang":
             return await self._fault(fault, method, params)
         handler = getattr(self, "_m_" + method, None)
         if handler is None:
@@ -255,6 +260,8 @@ class FakeBotApi:
             assert self._new_call is not None
             async with self._new_call:
                 self._new_call.notify_all()
+        if fault is not None:  # delivered_then_hang: it arrived, but the caller never hears
+            await asyncio.sleep(3600)
         return web.json_response({"ok": True, "result": result})
 
     async def _fault(self, fault: Fault, method: str, params: dict[str, Any]) -> web.Response:

@@ -111,6 +111,7 @@ class InboxProcessor:
         for row in rows:
             by_chat.setdefault(_chat_of(row.payload), []).append(row)
         unstarted: list[InboxUpdate] = []
+        handled: list[int] = []
 
         async def one_chat(chat_rows: list[InboxUpdate]) -> None:
             for index, row in enumerate(chat_rows):
@@ -118,9 +119,19 @@ class InboxProcessor:
                     unstarted.extend(chat_rows[index:])
                     return
                 async with self._slots:
-                    await self.process(row)
+                    if await self.process(row):
+                        handled.append(row.update_id)
 
-        await asyncio.gather(*(one_chat(chat_rows) for chat_rows in by_chat.values()))
+        try:
+            await asyncio.gather(*(one_chat(chat_rows) for chat_rows in by_chat.values()))
+        finally:
+            # One commit marks the whole batch done (the issue's "batch inbox writes"): when
+            # busy this saves a commit per update; a crash before it means the batch's
+            # handled updates are handled again, which dialogs and the outbox make harmless.
+            if handled:
+                async with self.uow_factory() as uow:
+                    await uow.inbox.finish_many(handled, self.clock())
+                    await uow.commit()
         if unstarted:
             # Stopping: release what we have not started, so nothing waits for the lease.
             await self._release(unstarted)
@@ -131,8 +142,9 @@ class InboxProcessor:
             await uow.inbox.release([r.update_id for r in rows])
             await uow.commit()
 
-    async def process(self, row: InboxUpdate) -> None:
-        """Run one stored update through the handlers and record the outcome."""
+    async def process(self, row: InboxUpdate) -> bool:
+        """Run one stored update through the handlers; True if it succeeded (the caller marks
+        it done), else record the failure."""
         update_id = row.update_id
         failures: dict[int, str] = self.app.bot_data.setdefault(FAILURES, {})
         attempts: dict[int, int] = self.app.bot_data.setdefault(ATTEMPTS, {})
@@ -146,23 +158,23 @@ class InboxProcessor:
         finally:
             attempts.pop(update_id, None)
         error = failures.pop(update_id, None)
-        now = self.clock()
-        async with self.uow_factory() as uow:
-            if error is None:
-                await uow.inbox.finish(update_id, now)
-            else:
-                tries = row.attempts + 1
-                retry_at = None
-                if tries < self.max_attempts:
-                    retry_at = now + timedelta(seconds=self.backoff(tries))
-                await uow.inbox.fail(update_id, error, now, retry_at=retry_at)
-            await uow.commit()
         self.processed += 1
-        if error is not None and row.attempts + 1 >= self.max_attempts:
+        if error is None:
+            return True
+        now = self.clock()
+        tries = row.attempts + 1
+        retry_at = None
+        if tries < self.max_attempts:
+            retry_at = now + timedelta(seconds=self.backoff(tries))
+        async with self.uow_factory() as uow:
+            await uow.inbox.fail(update_id, error, now, retry_at=retry_at)
+            await uow.commit()
+        if row.attempts + 1 >= self.max_attempts:
             log.error("update %s dead-lettered after %s tries: %s", update_id,
                       row.attempts + 1, error)
             await self.ops.tell(f"dead:{update_id}", ops.DEAD_LETTER, now,
                                 update_id=update_id, attempts=row.attempts + 1, error=error)
+        return False
 
 
 def _chat_of(payload: dict[str, Any]) -> int:

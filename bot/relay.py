@@ -86,6 +86,7 @@ class Relay:
 
     async def run_once(self) -> int:
         """Claim and send one batch; return how many rows were handled."""
+        await self.recover()
         async with self.uow_factory() as uow:
             rows = await uow.outbox.claim(self.clock(), lease=self.lease, limit=self.batch)
             await uow.commit()
@@ -97,6 +98,20 @@ class Relay:
         await asyncio.gather(*(self._send_chat(msgs) for msgs in by_chat.values()))
         return len(rows)
 
+    async def recover(self) -> int:
+        """Sends cut off by a crash may have reached Telegram: report them, never resend (R4)."""
+        now = self.clock()
+        async with self.uow_factory() as uow:
+            stuck = await uow.outbox.stuck_sending(now)
+            for row in stuck:
+                await uow.outbox.settle(row.id, status="uncertain", now=now,
+                                        error="the process stopped during the send")
+            await uow.commit()
+        for row in stuck:
+            await self.ops.tell(f"uncertain:{row.id}", ops.UNCERTAIN, now,
+                                chat_id=row.chat_id, ref=row.idempotency_key)
+        return len(stuck)
+
     async def _send_chat(self, rows: list[OutboxMessage]) -> None:
         for row in rows:
             await self._send(row)
@@ -104,6 +119,9 @@ class Relay:
     async def _send(self, row: OutboxMessage) -> None:
         now = self.clock
         payload = row.payload
+        async with self.uow_factory() as uow:
+            await uow.outbox.mark_sending(row.id)
+            await uow.commit()
         try:
             t = self.translator(payload.get("locale") or self.default_locale)
             text, parse_mode, keyboard = render_notice(t, payload)

@@ -54,9 +54,9 @@ async def _claim_ids(
     return ids
 
 
-_FINISH = (
+_FINISH_MANY = (
     update(InboxUpdate)
-    .where(InboxUpdate.update_id == bindparam("uid"))
+    .where(InboxUpdate.update_id.in_(bindparam("uids", expanding=True)))
     .values(status="done", processed_at=bindparam("now"), lease_until=None)
 )
 
@@ -92,14 +92,15 @@ class InboxRepository:
             .order_by(InboxUpdate.update_id))
         return list(rows.scalars())
 
+    async def finish_many(self, update_ids: Sequence[int], now: datetime) -> None:
+        """Mark handled updates done, in one statement."""
+        await core_execute(self.session, _FINISH_MANY, {"uids": list(update_ids), "now": now})
+
     async def release(self, update_ids: Sequence[int]) -> None:
         """Give claimed updates back untouched (shutdown): not a failed try."""
         await self.session.execute(
             update(InboxUpdate).where(InboxUpdate.update_id.in_(list(update_ids)))
             .values(lease_until=None))
-
-    async def finish(self, update_id: int, now: datetime) -> None:
-        await core_execute(self.session, _FINISH, {"uid": update_id, "now": now})
 
     async def fail(self, update_id: int, error: str, now: datetime, *,
                    retry_at: datetime | None) -> None:
@@ -151,6 +152,20 @@ class OutboxRepository:
             return []
         rows = await self.session.execute(
             select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id))
+        return list(rows.scalars())
+
+    async def mark_sending(self, message_id: int) -> None:
+        """Record that the request is about to leave: after a crash it is uncertain (R4)."""
+        await self.session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == message_id)
+            .values(status="sending"))
+
+    async def stuck_sending(self, now: datetime) -> list[OutboxMessage]:
+        """Sends that began in a process that is gone (its lease ran out or was voided)."""
+        rows = await self.session.execute(
+            select(OutboxMessage).where(
+                OutboxMessage.status == "sending",
+                or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now)))
         return list(rows.scalars())
 
     async def settle(self, message_id: int, *, status: str, now: datetime,

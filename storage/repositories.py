@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from domain.enums import LocaleSource, OrderStatus, Role
 from domain.errors import NotFound
+from storage.inline import InlineSession
 from storage.models import (
     AuditEntry,
     Case,
@@ -329,7 +330,7 @@ class OrderView:
 
 async def core_execute(session: Any, stmt: Any, params: dict[str, Any]) -> Any:
     """Run a Core statement on the session's connection, skipping the ORM layer (hot paths)."""
-    if hasattr(session, "sync_session"):  # storage.inline.InlineSession
+    if isinstance(session, InlineSession):
         return session.sync_session.connection().execute(stmt, params)
     connection = await session.connection()
     return await connection.execute(stmt, params)

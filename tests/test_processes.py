@@ -172,3 +172,74 @@ async def test_a_dialog_survives_kill_9_at_every_step(world, db_url, api, now):
     finally:
         bot.send_signal(signal.SIGTERM)
         await asyncio.wait_for(bot.wait(), 30)
+
+
+async def test_kill_9_after_the_send_before_the_outbox_row_is_marked(world, db_url, api, now):
+    from services.notify import notify
+    from tests.support.world import SALES_WANG
+
+    async with world() as uow:
+        await notify(uow, key="test:one-notice", chat_id=SALES_WANG.id, locale="en",
+                     msgid="Choose your language:", now=now)
+        await uow.commit()
+    ops_chat = -4242
+    env = env_for(api, db_url, DCM_OPS_CHAT_ID=str(ops_chat), DCM_LEASE_SECONDS="2")
+    api.inject("sendMessage", "delivered_then_hang", chat_id=SALES_WANG.id)
+    bot = await start(env)
+    await api.wait_for(lambda: api.sent_to(SALES_WANG.id), timeout=30)  # it arrived...
+    bot.kill()  # ...and the bot died before it could write that down
+    await bot.wait()
+    again = await start(env)
+    try:
+        await api.wait_for(lambda: api.sent_to(ops_chat), timeout=30)
+        await asyncio.sleep(0.5)
+        assert "may or may not have been delivered" in api.sent_to(ops_chat)[0]["text"]
+        assert len(api.sent_to(SALES_WANG.id)) == 1  # reported, not resent
+    finally:
+        again.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(again.wait(), 30)
+    async with world() as uow:
+        row = await uow.outbox.by_key("test:one-notice")
+        assert row is not None and row.status == "uncertain"
+
+
+async def test_kill_9_after_the_business_commit_keeps_one_case_and_one_notice(world, db_url,
+                                                                               api, now):
+    from sqlalchemy import func, select
+
+    from storage.models import Case
+    from tests.support.world import GLOBEX_JOHN, SERVICE_KIM, invite_token
+
+    token = await invite_token(world, "GLOBEX", now)
+    env = env_for(api, db_url)
+    bot = await start(env)
+
+    async def said(text: str, expect: str) -> dict:
+        before = len(api.sent_to(GLOBEX_JOHN.id))
+        await api.send_text(GLOBEX_JOHN, text)
+        return await api.wait_for(lambda: next(
+            (m for m in api.sent_to(GLOBEX_JOHN.id)[before:] if expect in m["text"]), None),
+            timeout=30)
+
+    await said(f"/start {token}", "Globex")
+    await said("/inquiry", "ask or tell")
+    summary = await said("Do you ship to Macau as well?", "Macau")
+    submit = next(b["callback_data"] for row in summary["reply_markup"]["inline_keyboard"]
+                  for b in row if b["text"] == "Submit")
+    api.inject("sendMessage", "timeout", chat_id=GLOBEX_JOHN.id)  # the thank-you hangs
+    await api.press(GLOBEX_JOHN, summary, submit)
+    await api.wait_for(lambda: any(c.result == "fault:timeout" for c in api.calls), timeout=30)
+    bot.kill()  # after the case and its outbox rows were committed
+    await bot.wait()
+    again = await start(env)
+    try:
+        await api.wait_for(lambda: [m for m in api.sent_to(SERVICE_KIM.id)
+                                    if "INQ-000001" in m["text"]], timeout=30)
+        await asyncio.sleep(1.0)
+    finally:
+        again.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(again.wait(), 30)
+    assert len([m for m in api.sent_to(SERVICE_KIM.id) if "INQ-000001" in m["text"]]) == 1
+    async with world() as uow:
+        assert (await uow.session.execute(select(func.count()).select_from(Case))
+                ).scalar_one() == 1
