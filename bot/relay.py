@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import defaultdict
+from collections import deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,7 +36,13 @@ def _safe_to_retry(exc: TimedOut) -> bool:
 
 
 class Relay:
-    """Claims due outbox rows and sends them; one task, chats in parallel, each chat in order."""
+    """Claims due outbox rows and sends them: a worker per chat, each chat in order.
+
+    A chat that must wait (1 message a second in a private chat, 20 a minute in a group, or a
+    429 pause) holds up only its own worker, so a bulk of alerts flows at the global rate
+    while a busy chat drains at its own (R5). Each chat queues only a few rows at a time, so
+    a claimed row is sent well within its lease.
+    """
 
     def __init__(
         self,
@@ -49,6 +55,9 @@ class Relay:
         lease: timedelta = timedelta(seconds=120),
         batch: int = 100,
         clock: Callable[[], datetime] = utc_now,
+        max_queued: int = 500,
+        private_depth: int = 10,
+        group_depth: int = 3,
     ) -> None:
         self.bot = bot
         self.uow_factory = uow_factory
@@ -59,18 +68,78 @@ class Relay:
         self.batch = batch
         self.clock = clock
         self.wake = asyncio.Event()
+        self.max_queued = max_queued
+        self.private_depth = private_depth
+        self.group_depth = group_depth
+        self._queues: dict[int, deque[OutboxMessage]] = {}
+        self._workers: dict[int, asyncio.Task[None]] = {}
+        self._stopping = False
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Send until `stop` is set; the batch in flight is finished, not abandoned (R17)."""
+        """Send until `stop`; sends in flight finish, queued ones are given back (R17)."""
         while not stop.is_set():
             self.wake.clear()  # before looking: a wake-up during the pass is not lost
             try:
-                sent = await self.run_once()
+                await self.recover()
+                claimed = await self.fill()
             except Exception:
                 log.exception("outbox relay pass failed; retrying")
-                sent = 0
-            if sent == 0:
+                claimed = 0
+            if claimed == 0:
                 await self._sleep_until_due(stop)
+        await self.drain()
+
+    def _depth(self, chat_id: int) -> int:
+        return self.group_depth if chat_id < 0 else self.private_depth
+
+    async def fill(self) -> int:
+        """Claim due rows for chats that have room, and start their workers."""
+        room = self.max_queued - sum(len(q) for q in self._queues.values())
+        if room <= 0:
+            return 0
+        full = [c for c, q in self._queues.items() if len(q) >= self._depth(c)]
+        async with self.uow_factory() as uow:
+            rows = await uow.outbox.claim(self.clock(), lease=self.lease,
+                                          limit=min(self.batch, room), exclude_chats=full)
+            await uow.commit()
+        taken = 0
+        for row in rows:
+            queue = self._queues.setdefault(row.chat_id, deque())
+            if len(queue) >= self._depth(row.chat_id):
+                await self._give_back([row])  # this chat filled up within the batch
+                continue
+            queue.append(row)
+            taken += 1
+            if row.chat_id not in self._workers:
+                self._workers[row.chat_id] = asyncio.create_task(self._work(row.chat_id))
+        return taken
+
+    async def _work(self, chat_id: int) -> None:
+        queue = self._queues[chat_id]
+        try:
+            while queue and not self._stopping:
+                await self._send(queue.popleft())
+        finally:
+            if not queue:
+                self._queues.pop(chat_id, None)
+            self._workers.pop(chat_id, None)
+            self.wake.set()  # room for more
+
+    async def drain(self) -> None:
+        """Stop: let each worker finish its current send, and give back what waits."""
+        self._stopping = True
+        if self._workers:
+            await asyncio.gather(*self._workers.values(), return_exceptions=True)
+        waiting = [row for queue in self._queues.values() for row in queue]
+        self._queues.clear()
+        if waiting:
+            await self._give_back(waiting)
+        self._stopping = False
+
+    async def _give_back(self, rows: list[OutboxMessage]) -> None:
+        async with self.uow_factory() as uow:
+            await uow.outbox.release([row.id for row in rows])
+            await uow.commit()
 
     async def _sleep_until_due(self, stop: asyncio.Event) -> None:
         async with self.uow_factory() as uow:
@@ -85,18 +154,12 @@ class Relay:
             w.cancel()
 
     async def run_once(self) -> int:
-        """Claim and send one batch; return how many rows were handled."""
+        """Claim what is due now and wait until it is sent (tests, tools); return how many."""
         await self.recover()
-        async with self.uow_factory() as uow:
-            rows = await uow.outbox.claim(self.clock(), lease=self.lease, limit=self.batch)
-            await uow.commit()
-        if not rows:
-            return 0
-        by_chat: dict[int, list[OutboxMessage]] = defaultdict(list)
-        for row in rows:
-            by_chat[row.chat_id].append(row)
-        await asyncio.gather(*(self._send_chat(msgs) for msgs in by_chat.values()))
-        return len(rows)
+        claimed = await self.fill()
+        while self._workers:
+            await asyncio.gather(*list(self._workers.values()), return_exceptions=True)
+        return claimed
 
     async def recover(self) -> int:
         """Sends cut off by a crash may have reached Telegram: report them, never resend (R4)."""
@@ -111,10 +174,6 @@ class Relay:
             await self.ops.tell(f"uncertain:{row.id}", ops.UNCERTAIN, now,
                                 chat_id=row.chat_id, ref=row.idempotency_key)
         return len(stuck)
-
-    async def _send_chat(self, rows: list[OutboxMessage]) -> None:
-        for row in rows:
-            await self._send(row)
 
     async def _send(self, row: OutboxMessage) -> None:
         now = self.clock

@@ -142,10 +142,13 @@ class OutboxRepository:
         ).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(OutboxMessage.id)
         return (await self.session.execute(stmt)).first() is not None
 
-    async def claim(self, now: datetime, *, lease: timedelta, limit: int) -> list[OutboxMessage]:
+    async def claim(self, now: datetime, *, lease: timedelta, limit: int,
+                    exclude_chats: Sequence[int] = ()) -> list[OutboxMessage]:
+        conditions = [OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now]
+        if exclude_chats:
+            conditions.append(OutboxMessage.chat_id.not_in(list(exclude_chats)))
         ids = await _claim_ids(
-            self.session, OutboxMessage.id, OutboxMessage.lease_until,
-            [OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now],
+            self.session, OutboxMessage.id, OutboxMessage.lease_until, conditions,
             OutboxMessage.id, now=now, lease=lease, limit=limit,
         )
         if not ids:
@@ -153,6 +156,12 @@ class OutboxRepository:
         rows = await self.session.execute(
             select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id))
         return list(rows.scalars())
+
+    async def release(self, ids: Sequence[int]) -> None:
+        """Give claimed rows back unsent (shutdown, or a chat's queue was full)."""
+        await self.session.execute(
+            update(OutboxMessage).where(OutboxMessage.id.in_(list(ids)))
+            .values(lease_until=None))
 
     async def mark_sending(self, message_id: int) -> None:
         """Record that the request is about to leave: after a crash it is uncertain (R4)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from datetime import datetime, timedelta
 
 import httpx
@@ -149,6 +150,7 @@ async def test_repeated_409_stops_the_bot_with_a_nonzero_code(world, db_url, now
         h.api.inject("getUpdates", "409", count=5)
         await asyncio.wait_for(h.runner.stop_event.wait(), 15)
         assert h.runner.exit_code == 3
+        await asyncio.gather(*h.runner._workers)  # the loops wind down on the stop
         await h.runner.relay.run_once()  # the alert was queued; let it go out before stopping
         assert "409" in h.api.sent_to(OPS_CHAT)[0]["text"]
 
@@ -251,3 +253,35 @@ async def test_each_chat_is_answered_in_order_while_chats_run_side_by_side(world
         cards = [m["text"] for m in h.api.sent_to(ACME_CHEN.id)[1:]]
         assert [c.split("</b>")[0].split()[-1] for c in cards] == [
             f"PO-{n}" for n in range(1001, 1009)]
+
+
+async def test_a_bulk_flows_at_the_global_rate_while_a_busy_chat_drains_at_its_own(
+        world, db_url, now):
+    busy = SALES_WANG.id
+    others = list(range(500_001, 500_031))
+    async with running_bot(db_url, lambda: now, use_rate_limiter=True,
+                           rate_limit_global_per_second=100,
+                           rate_limit_private_per_second=5) as h:
+        h.api.inject("sendMessage", "429", retry_after=1, chat_id=others[3])
+        async with world() as uow:
+            for n in range(10):
+                await notify(uow, key=f"bulk:busy:{n}", chat_id=busy, locale="en",
+                             msgid="Order {number} was not found.", now=utc_now(),
+                             params={"number": n})
+            for chat in others:
+                await notify(uow, key=f"bulk:{chat}", chat_id=chat, locale="en",
+                             msgid="Order {number} was not found.", now=utc_now(),
+                             params={"number": chat})
+            await uow.commit()
+        h.runner.relay.wake.set()
+        await h.api.wait_for(lambda: len(h.api.sent_to(busy)) == 10
+                             and all(h.api.sent_to(c) for c in others), timeout=30)
+        sends = [c for c in h.api.calls_of("sendMessage") if c.result != "fault:429"]
+        at = {c.params["chat_id"]: c.at for c in sends if c.params["chat_id"] != busy}
+        busy_times = [c.at for c in sends if c.params["chat_id"] == busy]
+        # The others did not queue behind the busy chat's 1/5 s spacing...
+        assert max(at.values()) < busy_times[-1] - 0.8
+        # ...whose messages kept their order and their spacing.
+        assert [m["text"].split()[1] for m in h.api.sent_to(busy)] == [str(n) for n in range(10)]
+        assert all(b - a >= 0.19 for a, b in itertools.pairwise(busy_times))
+        assert len(h.api.sent_to(others[3])) == 1  # the 429'd one arrived once
