@@ -224,7 +224,17 @@ class FakeBotApi:
                 params[key] = value == "true"
         return params
 
+    def inject_every(self, method: str, kind: str, every: int, *, retry_after: int = 1) -> None:
+        """Answer every `every`-th call of `method` with an error, for as long as it runs."""
+        self._every = (method, kind, every, retry_after)
+        self._every_count = 0
+
     def _take_fault(self, method: str, params: dict[str, Any]) -> Fault | None:
+        every = getattr(self, "_every", None)
+        if every is not None and every[0] == method:
+            self._every_count += 1
+            if self._every_count % every[2] == 0:
+                return Fault(method, every[1], 1, every[3])
         for fault in self._faults:
             if fault.chat_id is not None and params.get("chat_id") != fault.chat_id:
                 continue

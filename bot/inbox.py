@@ -9,7 +9,6 @@ ones keep flowing, and sets it aside (dead letter) after N tries.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hmac
 import json
 import logging
@@ -30,6 +29,7 @@ from telegram.error import (
 
 from bot import ops
 from bot.ops import Ops
+from bot.waiting import seconds_until, wait_any
 from handlers.errors import ATTEMPTS, FAILURES
 from services.time import utc_now
 from storage.models import InboxUpdate
@@ -92,13 +92,7 @@ class InboxProcessor:
     async def _sleep(self, stop: asyncio.Event) -> None:
         async with self.uow_factory() as uow:
             due = await uow.inbox.next_due_at()
-        delay = 1.0
-        if due is not None:
-            delay = min(max((due - self.clock()).total_seconds(), 0.0), 1.0)
-        waiters = [asyncio.ensure_future(self.wake.wait()), asyncio.ensure_future(stop.wait())]
-        await asyncio.wait(waiters, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
-        for w in waiters:
-            w.cancel()
+        await wait_any(self.wake, stop, seconds=seconds_until(due, self.clock()))
 
     async def run_once(self, stop: asyncio.Event | None = None, limit: int = 50) -> int:
         """Claim a batch of due updates and process them in order; return how many."""
@@ -234,7 +228,7 @@ class Poller:
                     await self.ops.tell(f"conflict:{self.clock():%Y%m%d%H}", ops.CONFLICT,
                                         self.clock())
                     raise Fatal("409 Conflict: another poller is running", 3) from exc
-                await _sleep_or_stop(stop, 1.0)
+                await wait_any(stop, seconds=1.0)
                 continue
             except (InvalidToken, EndPointNotFound) as exc:
                 log.critical("the bot token was rejected by the Bot API server")
@@ -243,7 +237,7 @@ class Poller:
                 failures += 1
                 delay = min(2.0 ** failures, 30.0)
                 log.warning("getUpdates failed (%s); retrying in %.0f s", exc, delay)
-                await _sleep_or_stop(stop, delay)
+                await wait_any(stop, seconds=delay)
                 continue
             conflicts = failures = 0
             await self.store([u for u in raw if isinstance(u, dict) and "update_id" in u])
@@ -258,11 +252,6 @@ class Poller:
         if payloads:
             self.offset = max(p["update_id"] for p in payloads) + 1
             self.processor.wake.set()
-
-
-async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), seconds)
 
 
 class WebhookServer:

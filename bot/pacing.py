@@ -21,6 +21,7 @@ from telegram.ext import BaseRateLimiter
 log = logging.getLogger(__name__)
 
 # Calls that do not send anything to a chat are never held back (getUpdates above all).
+SAFETY = 1.02
 UNPACED = frozenset({
     "getUpdates", "getMe", "setMyCommands", "deleteMyCommands", "getMyCommands", "setWebhook",
     "deleteWebhook", "getWebhookInfo", "getFile", "answerCallbackQuery", "logOut", "close",
@@ -45,9 +46,11 @@ class Pacer(BaseRateLimiter[dict[str, Any]]):
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     ) -> None:
-        self.global_gap = 1.0 / global_per_second
-        self.private_gap = 1.0 / private_per_second
-        self.group_gap = 60.0 / group_per_minute
+        # A little under each limit: a request's way to Telegram jitters by milliseconds, and
+        # two sends that arrive closer than their gap would break the limit at its end.
+        self.global_gap = 1.0 / global_per_second * SAFETY
+        self.private_gap = 1.0 / private_per_second * SAFETY
+        self.group_gap = 60.0 / group_per_minute * SAFETY
         self.max_retries = max_retries
         self.clock = clock
         self.sleep = sleep

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable
@@ -15,6 +14,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 
 from bot import ops
 from bot.ops import Ops
+from bot.waiting import seconds_until, wait_any
 from handlers.context import Translator
 from handlers.notices import render_notice
 from services.reachability import mark_unreachable
@@ -100,7 +100,9 @@ class Relay:
         full = [c for c, q in self._queues.items() if len(q) >= self._depth(c)]
         async with self.uow_factory() as uow:
             rows = await uow.outbox.claim(self.clock(), lease=self.lease,
-                                          limit=min(self.batch, room), exclude_chats=full)
+                                          limit=min(self.batch, room), exclude_chats=full,
+                                          private_depth=self.private_depth,
+                                          group_depth=self.group_depth)
             await uow.commit()
         taken = 0
         for row in rows:
@@ -142,16 +144,13 @@ class Relay:
             await uow.commit()
 
     async def _sleep_until_due(self, stop: asyncio.Event) -> None:
-        async with self.uow_factory() as uow:
-            due = await uow.outbox.next_due_at()
-        delay = 1.0
-        if due is not None:
-            delay = min(max((due - self.clock()).total_seconds(), 0.0), 1.0)
-        waiters = [asyncio.ensure_future(self.wake.wait()), asyncio.ensure_future(stop.wait())]
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait(waiters, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
-        for w in waiters:
-            w.cancel()
+        # With workers busy, what is due belongs to full chats: wait for a worker to make room
+        # (it sets `wake`) instead of asking the database again and again.
+        seconds = 1.0
+        if not self._workers:
+            async with self.uow_factory() as uow:
+                seconds = seconds_until(await uow.outbox.next_due_at(), self.clock())
+        await wait_any(self.wake, stop, seconds=seconds)
 
     async def run_once(self) -> int:
         """Claim what is due now and wait until it is sent (tests, tools); return how many."""
@@ -200,6 +199,8 @@ class Relay:
                 await self._retry(row, exc)
             else:
                 # R4: the request may have reached Telegram; resending could double it.
+                log.warning("send of outbox row %s timed out after it left: %r (cause %r)",
+                            row.id, exc, exc.__cause__)
                 await self._settle(row, "uncertain", error=f"timed out: {exc}")
                 await self.ops.tell(f"uncertain:{row.id}", ops.UNCERTAIN, now(),
                                     chat_id=row.chat_id, ref=row.idempotency_key)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, func, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, case, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -143,12 +143,34 @@ class OutboxRepository:
         return (await self.session.execute(stmt)).first() is not None
 
     async def claim(self, now: datetime, *, lease: timedelta, limit: int,
-                    exclude_chats: Sequence[int] = ()) -> list[OutboxMessage]:
-        conditions = [OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now]
+                    exclude_chats: Sequence[int] = (), private_depth: int = 10,
+                    group_depth: int = 3) -> list[OutboxMessage]:
+        """Lease due messages, the chats with the longest backlog first (R5).
+
+        A chat that must drain slowly (a group: 20 a minute) decides how long a bulk takes,
+        so it starts first; each chat gets at most its queue depth per claim.
+        """
+        conditions = [OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now,
+                      or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now)]
         if exclude_chats:
             conditions.append(OutboxMessage.chat_id.not_in(list(exclude_chats)))
+        ranked = (
+            select(
+                OutboxMessage.id, OutboxMessage.chat_id,
+                func.count().over(partition_by=OutboxMessage.chat_id).label("backlog"),
+                func.row_number().over(partition_by=OutboxMessage.chat_id,
+                                       order_by=OutboxMessage.id).label("rn"),
+            ).where(*conditions).subquery()
+        )
+        depth = case((ranked.c.chat_id < 0, group_depth), else_=private_depth)
+        candidates = list((await self.session.execute(
+            select(ranked.c.id).where(ranked.c.rn <= depth)
+            .order_by(ranked.c.backlog.desc(), ranked.c.id).limit(limit))).scalars())
+        if not candidates:
+            return []
         ids = await _claim_ids(
-            self.session, OutboxMessage.id, OutboxMessage.lease_until, conditions,
+            self.session, OutboxMessage.id, OutboxMessage.lease_until,
+            [OutboxMessage.id.in_(candidates), OutboxMessage.status == "pending"],
             OutboxMessage.id, now=now, lease=lease, limit=limit,
         )
         if not ids:
