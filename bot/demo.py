@@ -46,6 +46,7 @@ PERSONAS = [
     DemoPersona(Persona(9201, "Mei", "en"), "finance"),
     DemoPersona(Persona(9001, "Ali", "en"), "admin"),
     DemoPersona(Persona(6001, "Newcomer", None), "not linked yet: try /start with the invite"),
+    DemoPersona(Persona(9401, "Kim", "en"), "customer service: told about every new complaint"),
 ]
 
 CUSTOMERS = """code,name,legal_representative,registered_address,phone,business_scope,sales_rep_telegram_id,grade,credit_limit,payment_term_days

@@ -11,7 +11,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale as BabelLocale
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_time
 from babel.numbers import format_currency, format_decimal
 
 from domain.enums import Locale
@@ -60,7 +60,11 @@ class Translator:
         return self._datetime(value)
 
     def _datetime(self, value: DateTime) -> str:
-        return format_datetime(value.astimezone(self.tz), format="medium", locale=self._babel)
+        # Date as "medium", time without seconds: deadlines to the minute read best in chat.
+        local = value.astimezone(self.tz)
+        pattern = self._babel.datetime_formats["medium"]
+        return pattern.format(format_time(local, format="short", locale=self._babel),
+                              format_date(local, format="medium", locale=self._babel))
 
 
 class Catalogs:

@@ -65,8 +65,10 @@ class InboxProcessor:
         backoff: Callable[[int], float] = lambda attempt: min(2.0 ** attempt, 300.0),
         clock: Callable[[], datetime] = utc_now,
         concurrency: int = 8,
+        on_processed: Callable[[], None] = lambda: None,
     ) -> None:
         self.app = app
+        self.on_processed = on_processed
         self.uow_factory = uow_factory
         self.ops = ops_alerts
         self.max_attempts = max_attempts
@@ -126,6 +128,7 @@ class InboxProcessor:
                 async with self.uow_factory() as uow:
                     await uow.inbox.finish_many(handled, self.clock())
                     await uow.commit()
+                self.on_processed()  # what was handled may have queued messages
         if unstarted:
             # Stopping: release what we have not started, so nothing waits for the lease.
             await self._release(unstarted)

@@ -87,6 +87,7 @@ class BotRunner:
         self.relay = Relay(app.bot, built.uow_factory, built.catalogs.get, built.ops,
                            default_locale=s.default_locale,
                            lease=timedelta(seconds=s.lease_seconds))
+        self.processor.on_processed = self.relay.wake.set  # send what handlers queued
         if app.job_queue is not None:
             self.sweeps.install(app.job_queue, built.uow_factory, self.clock, built.ops)
         self._workers = [
