@@ -88,6 +88,15 @@ def exactly_once(api: FakeBotApi, messages: list[tuple[int, str]]) -> tuple[bool
     return missing == 0 and doubled == 0, missing, doubled
 
 
+def outcome(api: FakeBotApi, messages: list[tuple[int, str]], limits: dict[str, float],
+            took: float) -> dict[str, Any]:
+    """What the fake server saw of one side's burst."""
+    ok, missing, doubled = exactly_once(api, messages)
+    return {"took": took, "windows": windows_over(delivered(api), limits), "ok": ok,
+            "missing": missing, "doubled": doubled,
+            "429s": sum(1 for c in api.calls if c.result == "fault:429")}
+
+
 async def run_ours(messages: list[tuple[int, str]], limits: dict[str, float],
                    every: int) -> dict[str, Any]:
     api = FakeBotApi()
@@ -127,10 +136,7 @@ async def run_ours(messages: list[tuple[int, str]], limits: dict[str, float],
         finally:
             await runner.stop()
             await api.stop()
-    ok, missing, doubled = exactly_once(api, messages)
-    return {"took": took, "windows": windows_over(delivered(api), limits), "ok": ok,
-            "missing": missing, "doubled": doubled,
-            "429s": sum(1 for c in api.calls if c.result == "fault:429")}
+    return outcome(api, messages, limits, took)
 
 
 async def run_aio(messages: list[tuple[int, str]], limits: dict[str, float],
@@ -153,10 +159,7 @@ async def run_aio(messages: list[tuple[int, str]], limits: dict[str, float],
     took = max(c.at for c in delivered(api)) - start
     await app.shutdown()
     await api.stop()
-    ok, missing, doubled = exactly_once(api, messages)
-    return {"took": took, "windows": windows_over(delivered(api), limits), "ok": ok,
-            "missing": missing, "doubled": doubled,
-            "429s": sum(1 for c in api.calls if c.result == "fault:429")}
+    return outcome(api, messages, limits, took)
 
 
 def report(name: str, result: dict[str, Any], minimum: float) -> None:
