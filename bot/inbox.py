@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 from telegram.error import (
     Conflict,
@@ -30,6 +31,7 @@ from telegram.error import (
 from bot import ops
 from bot.ops import Ops
 from bot.waiting import seconds_until, wait_any
+from domain.errors import N_
 from handlers.errors import ATTEMPTS, FAILURES
 from services.time import utc_now
 from storage.models import InboxUpdate
@@ -92,8 +94,11 @@ class InboxProcessor:
                 await self._sleep(stop)
 
     async def _sleep(self, stop: asyncio.Event) -> None:
-        async with self.uow_factory() as uow:
-            due = await uow.inbox.next_due_at()
+        try:
+            async with self.uow_factory() as uow:
+                due = await uow.inbox.next_due_at()
+        except (SQLAlchemyError, OSError):
+            due = None  # the database is down: nap, then try again
         await wait_any(self.wake, stop, seconds=seconds_until(due, self.clock()))
 
     async def run_once(self, stop: asyncio.Event | None = None, limit: int = 50) -> int:
@@ -187,6 +192,15 @@ def _chat_of(payload: dict[str, Any]) -> int:
     return 0
 
 
+UNAVAILABLE = N_("Sorry, I cannot serve you right now because of a technical problem. Your "
+                 "message is kept and will be answered as soon as I am back.")
+
+
+class _Untranslated:
+    def gettext(self, message: str) -> str:
+        return message
+
+
 class Poller:
     """Long-poll getUpdates; store, commit, and only then ask for the next offset."""
 
@@ -200,8 +214,16 @@ class Poller:
         timeout: int = 30,
         conflict_limit: int = 3,
         clock: Callable[[], datetime] = utc_now,
+        translator: Callable[[str], Any] | None = None,
+        normalize_locale: Callable[[str | None], str | None] = lambda code: None,
+        default_locale: str = "en",
     ) -> None:
         self.bot = bot
+        self.translator = translator or (lambda locale: _Untranslated())
+        self.normalize_locale = normalize_locale
+        self.default_locale = default_locale
+        self.outage = False
+        self._apologised: set[int] = set()
         self.uow_factory = uow_factory
         self.processor = processor
         self.ops = ops_alerts
@@ -243,7 +265,39 @@ class Poller:
                 await wait_any(stop, seconds=delay)
                 continue
             conflicts = failures = 0
-            await self.store([u for u in raw if isinstance(u, dict) and "update_id" in u])
+            payloads = [u for u in raw if isinstance(u, dict) and "update_id" in u]
+            try:
+                await self.store(payloads)
+            except (SQLAlchemyError, OSError) as exc:
+                # The database is down. The offset stays where it is, so Telegram keeps
+                # these updates (and sends them again with any new ones on the next poll);
+                # each writer is told once that we cannot serve them right now.
+                if not self.outage:
+                    log.error("database unavailable, holding %s update(s): %s",
+                              len(payloads), exc)
+                self.outage = True
+                await self._apologise(payloads)
+                await wait_any(stop, seconds=2.0)
+                continue
+            if self.outage:
+                log.warning("database available again; catching up")
+                self.outage = False
+                self._apologised.clear()
+
+    async def _apologise(self, payloads: list[dict[str, Any]]) -> None:
+        for payload in payloads:
+            update_id = payload["update_id"]
+            message = payload.get("message")
+            if update_id in self._apologised or not isinstance(message, dict):
+                continue
+            self._apologised.add(update_id)
+            chat = (message.get("chat") or {}).get("id")
+            user = message.get("from") or {}
+            locale = self.normalize_locale(user.get("language_code")) or self.default_locale
+            try:
+                await self.bot.send_message(chat, self.translator(locale).gettext(UNAVAILABLE))
+            except TelegramError as exc:
+                log.warning("could not tell chat %s about the outage: %s", chat, exc)
 
     async def store(self, payloads: list[dict[str, Any]]) -> None:
         """Commit updates (and the time of this good poll); then move the offset past them."""
@@ -313,10 +367,16 @@ class WebhookServer:
             return web.Response(status=413)
         except ValueError:
             return web.Response(status=400)
-        async with self.uow_factory() as uow:
-            await uow.inbox.store([payload], self.clock())
-            await uow.state.put(LAST_POLL, {"at": self.clock().isoformat(), "via": "webhook"},
-                                self.clock())
-            await uow.commit()
+        try:
+            async with self.uow_factory() as uow:
+                await uow.inbox.store([payload], self.clock())
+                await uow.state.put(LAST_POLL, {"at": self.clock().isoformat(),
+                                                "via": "webhook"}, self.clock())
+                await uow.commit()
+        except (SQLAlchemyError, OSError) as exc:
+            # Not stored, so not acknowledged: Telegram sends it again later.
+            log.error("database unavailable, webhook update %s not accepted: %s",
+                      payload["update_id"], exc)
+            return web.Response(status=503)
         self.processor.wake.set()
         return web.Response(status=200)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable
@@ -10,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
+from sqlalchemy.exc import SQLAlchemyError
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot import ops
@@ -148,8 +150,9 @@ class Relay:
         # (it sets `wake`) instead of asking the database again and again.
         seconds = 1.0
         if not self._workers:
-            async with self.uow_factory() as uow:
-                seconds = seconds_until(await uow.outbox.next_due_at(), self.clock())
+            with contextlib.suppress(SQLAlchemyError, OSError):  # down: nap, then try again
+                async with self.uow_factory() as uow:
+                    seconds = seconds_until(await uow.outbox.next_due_at(), self.clock())
         await wait_any(self.wake, stop, seconds=seconds)
 
     async def run_once(self) -> int:

@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.app import Built, build_application
 from bot.inbox import Fatal, InboxProcessor, Poller, WebhookServer
-from bot.language import warm_up
+from bot.language import normalize_locale, warm_up
 from bot.lock import ProcessLock
 from bot.relay import Relay
 from bot.settings import Settings
@@ -100,7 +100,10 @@ class BotRunner:
             await app.bot.delete_webhook(drop_pending_updates=False)
             self.poller = Poller(app.bot, built.uow_factory, self.processor, built.ops,
                                  timeout=s.poll_timeout_seconds,
-                                 conflict_limit=s.conflict_limit)
+                                 conflict_limit=s.conflict_limit,
+                                 translator=built.catalogs.get,
+                                 normalize_locale=normalize_locale,
+                                 default_locale=s.default_locale)
             self._intake = asyncio.create_task(self._poll(), name="poller")
 
     async def _start_webhook(self) -> None:

@@ -285,3 +285,40 @@ async def test_a_bulk_flows_at_the_global_rate_while_a_busy_chat_drains_at_its_o
         assert [m["text"].split()[1] for m in h.api.sent_to(busy)] == [str(n) for n in range(10)]
         assert all(b - a >= 0.19 for a, b in itertools.pairwise(busy_times))
         assert len(h.api.sent_to(others[3])) == 1  # the 429'd one arrived once
+
+
+async def test_while_the_database_is_down_users_are_told_and_nothing_is_lost(
+        world, db_url, now, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from storage.uow import SqlUnitOfWork
+
+    down = {"now": False}
+    real_enter = SqlUnitOfWork.__aenter__
+
+    async def flaky_enter(self):
+        if down["now"]:
+            raise OperationalError("SELECT 1", None, ConnectionRefusedError("database down"))
+        return await real_enter(self)
+
+    monkeypatch.setattr(SqlUnitOfWork, "__aenter__", flaky_enter)
+    async with running_bot(db_url, lambda: now) as h:
+        await h.say(ADMIN_ALI, "/help")
+        down["now"] = True
+        [sorry] = await h.say(ADMIN_ALI, "/help")
+        assert "cannot serve you right now" in sorry["text"]
+        await h.api.send_text(ADMIN_ALI, "/help")  # a second message in the outage
+        await asyncio.sleep(1.5)
+        assert len(h.api.sent_to(ADMIN_ALI.id)) == 2  # one apology per message, no more
+        down["now"] = False
+        await h.api.wait_for(lambda: len(h.api.sent_to(ADMIN_ALI.id)) >= 4, timeout=40)
+        answers = [m["text"] for m in h.api.sent_to(ADMIN_ALI.id)]
+        assert sum("What you can do" in a for a in answers) == 3  # caught up: nothing lost
+        assert h.runner.poller is not None and not h.runner.poller.outage
+        # The relay and the inbox loops lived through the outage too.
+        async with world() as uow:
+            await notify(uow, key="after-outage", chat_id=SALES_WANG.id, locale="en",
+                         msgid="Choose your language:", now=utc_now())
+            await uow.commit()
+        await h.api.wait_for(lambda: h.api.sent_to(SALES_WANG.id), timeout=10)
+        assert all(not t.done() for t in h.runner._workers)
