@@ -35,18 +35,21 @@ class RedactingFilter(logging.Filter):
 
 
 def install_redaction(secrets: Iterable[str], level: str = "INFO") -> None:
-    """Configure root logging with redaction on every handler, now and later."""
+    """Configure root logging for the CLI, with every secret redacted (R19)."""
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=False
     )
-    redactor = RedactingFilter(secrets)
-    root = logging.getLogger()
-    for handler in root.handlers:
-        handler.addFilter(redactor)
-    # httpx logs each request URL at INFO, and a Bot API URL contains the token.
+    # httpx logs each request URL at INFO, and a Bot API URL contains the token: quieter
+    # logs, though protect_logs already cleans every record.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
-    _patch_factory(redactor)
+    protect_logs(secrets)
+
+
+def protect_logs(secrets: Iterable[str]) -> None:
+    """Clean these secrets (and anything shaped like a bot token) out of every log record
+    created from now on, whatever handler or level; the bot calls it when it starts."""
+    _patch_factory(RedactingFilter(secrets))
 
 
 def _patch_factory(redactor: RedactingFilter) -> None:
@@ -54,7 +57,8 @@ def _patch_factory(redactor: RedactingFilter) -> None:
     old = logging.getLogRecordFactory()
     if getattr(old, "_dcm_redacting", False):
         existing: Any = old
-        existing._dcm_redactor.secrets.extend(redactor.secrets)
+        known = existing._dcm_redactor.secrets
+        known.extend(s for s in redactor.secrets if s not in known)
         return
 
     def factory(*args: object, **kwargs: object) -> logging.LogRecord:

@@ -18,6 +18,7 @@ from bot.app import Built, build_application
 from bot.inbox import Fatal, InboxProcessor, Poller, WebhookServer
 from bot.language import normalize_locale, warm_up
 from bot.lock import ProcessLock
+from bot.logs import protect_logs
 from bot.relay import Relay
 from bot.settings import Settings
 from bot.sweeps import Sweeps
@@ -68,6 +69,7 @@ class BotRunner:
 
     async def start(self) -> None:
         """Acquire the database, initialise the bot and start every loop."""
+        protect_logs([self.settings.telegram_token or "", self.settings.webhook_secret or ""])
         self.lock.acquire()
         warm_up()  # load langdetect's profiles now, not on a user's first message
         s = self.settings

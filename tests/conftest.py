@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +17,42 @@ from storage.migrate import upgrade
 from storage.uow import SqlUnitOfWork
 
 PG_URL = os.environ.get("DCM_TEST_DATABASE_URL")
+
+# R19: the whole suite logs at DEBUG into this collector, and the session fails if any line
+# holds a bot token or a secret the tests use (checked in pytest_sessionfinish).
+TOKEN_SHAPE = re.compile(r"\b\d{6,12}:[A-Za-z0-9_-]{20,}\b")
+TEST_SECRETS = ("s3cret-webhook-token-abcdef",)
+
+
+class _Collector(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.leaks: list[str] = []
+        self.lines = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage() + (record.exc_text or "")
+        self.lines += 1
+        if TOKEN_SHAPE.search(text) or any(s in text for s in TEST_SECRETS):
+            self.leaks.append(f"{record.name}: {text[:300]}")
+
+
+COLLECTOR = _Collector()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    root = logging.getLogger()
+    root.setLevel(logging.DEBUG)
+    root.addHandler(COLLECTOR)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if COLLECTOR.leaks:
+        print(f"\nR19: {len(COLLECTOR.leaks)} log line(s) held a secret:", *COLLECTOR.leaks[:5],
+              sep="\n  ")
+        session.exitstatus = 1
+    elif COLLECTOR.lines:
+        print(f"\nR19: {COLLECTOR.lines} DEBUG log lines checked, no secret in any")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 
