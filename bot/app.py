@@ -40,7 +40,6 @@ class Built:
     uow_factory: Callable[[], SqlUnitOfWork]
     catalogs: Catalogs
     ops: Ops
-    pacer: Pacer | None
     dispose: Callable[[], Any]
 
 
@@ -61,7 +60,6 @@ def build_application(
     def uow_factory() -> SqlUnitOfWork:
         return SqlUnitOfWork(sessions)
 
-    pacer = None
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         ApplicationBuilder()
         .token(token)
@@ -72,10 +70,10 @@ def build_application(
         .post_init(_post_init)
     )
     if settings.use_rate_limiter:
-        pacer = Pacer(global_per_second=settings.rate_limit_global_per_second,
-                      private_per_second=settings.rate_limit_private_per_second,
-                      group_per_minute=settings.rate_limit_group_per_minute)
-        builder = builder.rate_limiter(pacer)
+        builder = builder.rate_limiter(
+            Pacer(global_per_second=settings.rate_limit_global_per_second,
+                  private_per_second=settings.rate_limit_private_per_second,
+                  group_per_minute=settings.rate_limit_group_per_minute))
     app = builder.build()
 
     def bot_username() -> str:
@@ -100,7 +98,7 @@ def build_application(
     app.bot_data["default_locale"] = settings.default_locale
     handlers.register(app)
     ops = Ops(uow_factory, settings.ops_chat_id, settings.default_locale)
-    return Built(app, uow_factory, catalogs, ops, pacer, database.dispose)
+    return Built(app, uow_factory, catalogs, ops, database.dispose)
 
 
 async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

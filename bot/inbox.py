@@ -78,7 +78,6 @@ class InboxProcessor:
         self.backoff = backoff
         self.clock = clock
         self.wake = asyncio.Event()
-        self.processed = 0
         self._slots = asyncio.Semaphore(concurrency)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -160,7 +159,6 @@ class InboxProcessor:
         finally:
             attempts.pop(update_id, None)
         error = failures.pop(update_id, None)
-        self.processed += 1
         if error is None:
             return True
         now = self.clock()
@@ -196,11 +194,6 @@ UNAVAILABLE = N_("Sorry, I cannot serve you right now because of a technical pro
                  "message is kept and will be answered as soon as I am back.")
 
 
-class _Untranslated:
-    def gettext(self, message: str) -> str:
-        return message
-
-
 class Poller:
     """Long-poll getUpdates; store, commit, and only then ask for the next offset."""
 
@@ -214,12 +207,12 @@ class Poller:
         timeout: int = 30,
         conflict_limit: int = 3,
         clock: Callable[[], datetime] = utc_now,
-        translator: Callable[[str], Any] | None = None,
-        normalize_locale: Callable[[str | None], str | None] = lambda code: None,
-        default_locale: str = "en",
+        translator: Callable[[str], Any],
+        normalize_locale: Callable[[str | None], str | None],
+        default_locale: str,
     ) -> None:
         self.bot = bot
-        self.translator = translator or (lambda locale: _Untranslated())
+        self.translator = translator
         self.normalize_locale = normalize_locale
         self.default_locale = default_locale
         self.outage = False

@@ -24,6 +24,7 @@ from bot.settings import Settings
 from bot.sweeps import Sweeps
 from services.dialogs import TIMEOUT_KIND, expire_dialog
 from services.time import utc_now
+from storage.reliability import release_all_leases
 
 log = logging.getLogger(__name__)
 
@@ -133,13 +134,8 @@ class BotRunner:
     async def _release_stale_leases(self) -> None:
         """On SQLite only this process runs, so leases left by a killed one are void."""
         assert self.built is not None
-        from sqlalchemy import update
-
-        from storage.models import DueWork, InboxUpdate, OutboxMessage
-
         async with self.built.uow_factory() as uow:
-            for model in (InboxUpdate, OutboxMessage, DueWork):
-                await uow.session.execute(update(model).values(lease_until=None))
+            await release_all_leases(uow.session)
             await uow.commit()
 
     async def stop(self) -> None:

@@ -23,17 +23,8 @@ async def resolve_actor(update: Update, context: BotContext) -> None:
     user = update.effective_user
     if user is None or user.is_bot:
         return
-    rt = context.runtime
     text = update.effective_message.text if update.effective_message else None
-    context.actor = await identity.resolve_actor(
-        context.uow(),
-        user.id,
-        telegram_locale=rt.normalize_locale(user.language_code),
-        detect=lambda: rt.detect_locale(text) if text else None,
-        default_locale=rt.default_locale,
-        now=context.now(),
-        update_id=update.update_id,
-    )
+    context.actor = await _resolve(update, context, text, context.runtime.default_locale)
     chat = update.effective_chat
     if chat is not None and chat.type == ChatType.PRIVATE:
         await sync_menu(context, chat.id)
@@ -70,7 +61,8 @@ async def cmd_start(update: Update, context: BotContext) -> None:
         else:
             text = t.gettext("Welcome! Your Telegram account is now linked to {company}.").format(
                 company=escape(card.customer_name))
-        context.actor = await _refresh(update, context)
+        # Who they are changed (a fresh link): resolve again, keeping the language in use.
+        context.actor = await _resolve(update, context, None, context.me.locale)
         await update.effective_message.reply_text(
             text + "\n\n" + render.help_text(context.t, context.me), parse_mode=ParseMode.HTML)
         if update.effective_chat is not None:
@@ -80,15 +72,16 @@ async def cmd_start(update: Update, context: BotContext) -> None:
         render.help_text(t, context.me), parse_mode=ParseMode.HTML)
 
 
-async def _refresh(update: Update, context: BotContext) -> identity.Actor:
-    """Re-resolve the actor after a change of identity (a fresh link)."""
+async def _resolve(update: Update, context: BotContext, text: str | None,
+                   default_locale: str) -> identity.Actor:
+    """Ask the identity service who sent this update (text feeds language detection)."""
     assert update.effective_user is not None
     rt = context.runtime
     return await identity.resolve_actor(
         context.uow(), update.effective_user.id,
         telegram_locale=rt.normalize_locale(update.effective_user.language_code),
-        detect=lambda: None, default_locale=context.me.locale, now=context.now(),
-        update_id=update.update_id,
+        detect=lambda: rt.detect_locale(text) if text else None,
+        default_locale=default_locale, now=context.now(), update_id=update.update_id,
     )
 
 

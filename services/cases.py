@@ -90,7 +90,7 @@ async def open_case(
     customer = await uow.customers.get(customer_id)
     order_no = None
     if order_id is not None:
-        order = await uow.orders.get(order_id)
+        order = await uow.orders.view(order_id=order_id)
         if order is None or order.customer_id != customer_id:
             raise NotFound(N_("That order was not found."))
         order_no = order.order_no

@@ -298,3 +298,9 @@ class RuntimeStateRepository:
         else:
             row.value = value
             row.updated_at = now
+
+
+async def release_all_leases(session: AsyncSession) -> None:
+    """Void every lease: for a single-process database at start-up, after a crash."""
+    for model in (InboxUpdate, OutboxMessage, DueWork):
+        await session.execute(update(model).values(lease_until=None))

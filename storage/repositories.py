@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
 from domain.enums import LocaleSource, OrderStatus, Role
 from domain.errors import NotFound
@@ -73,12 +73,6 @@ class StaffRepository:
             .order_by(Staff.id)
         )
         return list((await self.session.execute(stmt)).scalars())
-
-    async def telegram_ids_by_ids(self, ids: Sequence[int]) -> dict[int, int]:
-        rows = await self.session.execute(
-            select(Staff.id, Staff.telegram_id).where(Staff.id.in_(list(ids)))
-        )
-        return {sid: tid for sid, tid in rows.tuples()}
 
 
 class CustomerRepository:
@@ -194,10 +188,6 @@ class OrderRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def get_by_no(self, order_no: str) -> Order | None:
-        result = await self.session.execute(_ORDER_BY_NO, {"order_no": order_no})
-        return result.scalar_one_or_none()
-
     async def view(self, *, order_no: str | None = None,
                    order_id: int | None = None) -> OrderView | None:
         """The order card's data by number or id, in one light query."""
@@ -209,14 +199,6 @@ class OrderRepository:
         fields = dict(zip(OrderView.__dataclass_fields__, first[:15], strict=False))
         history = tuple(StatusRef(r[18], r[19]) for r in rows if r[18] is not None)
         return OrderView(**fields, customer=CustomerRef(*first[15:18]), history=history)
-
-    async def get(self, order_id: int) -> Order | None:
-        stmt = (
-            select(Order)
-            .where(Order.id == order_id)
-            .options(selectinload(Order.history), selectinload(Order.customer))
-        )
-        return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def by_numbers(self, numbers: Sequence[str]) -> dict[str, Order]:
         result: dict[str, Order] = {}
@@ -270,11 +252,6 @@ class OrderRepository:
 
 # Built once: the order card is the hottest read, and building a statement costs more than
 # running it on SQLite.
-_ORDER_BY_NO = (
-    select(Order)
-    .where(Order.order_no == bindparam("order_no"))
-    .options(selectinload(Order.history), joinedload(Order.customer))
-)
 _VIEW_COLUMNS = (
     Order.id, Order.order_no, Order.customer_id, Order.order_date, Order.product, Order.spec,
     Order.quantity, Order.unit, Order.unit_price, Order.currency, Order.delivery_date,

@@ -73,7 +73,7 @@ async def test_reimport_updates_by_key_and_records_status_changes(uow_factory, r
         uow_factory(), write_csv(tmp_path / "o2.csv", ORDER_HEADER, rows), now=later)
     assert (again.created, again.updated, again.unchanged) == (0, 1, 2)
     async with uow_factory() as uow:
-        order = await uow.orders.get_by_no("PO-1001")
+        order = await uow.orders.view(order_no="PO-1001")
         assert order is not None and order.status is OrderStatus.SHIPPED
         assert [(h.status, h.changed_at) for h in order.history] == [
             (OrderStatus.IN_PRODUCTION, now), (OrderStatus.SHIPPED, later)]
