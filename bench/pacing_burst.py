@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import sys
 import tempfile
 import time
@@ -133,6 +134,10 @@ async def run_ours(messages: list[tuple[int, str]], limits: dict[str, float],
                                 ("group", lambda c: c == GROUP_CHAT)):
                 ts = sorted(c.at - start for c in delivered(api) if pick(c.params["chat_id"]))
                 print(f"  {label}: first {ts[0]:.1f} s, last {ts[-1]:.1f} s")
+                if label == "group":
+                    slow = [(round(a, 1), round(b - a, 2)) for a, b in itertools.pairwise(ts)
+                            if b - a > 1.1 * 60 / limits["group"]]
+                    print(f"  group: gaps over 1.1x its spacing (at, gap): {slow}")
         finally:
             await runner.stop()
             await api.stop()

@@ -1,16 +1,17 @@
 """Our own pacing of Bot API calls (R5): global, per private chat and per group, across tasks.
 
-PTB's AIORateLimiter is per process and does not pace private chats, so this limiter reserves a
-slot for each call: the earliest moment that respects the global rate, the chat's own rate and
-any pause a 429 imposed on that chat. Reservations are made without awaiting, so concurrent
-senders never share a slot.
+PTB's AIORateLimiter does not pace private chats and lets its group limiter run over, so this
+limiter gives each call a turn: the earliest moment that respects the chat's own rate, any pause
+a 429 imposed on that chat, and the global rate.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import heapq
+import itertools
 import logging
-import math
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
@@ -34,7 +35,15 @@ def _seconds(value: Any) -> float:
 
 
 class Pacer(BaseRateLimiter[dict[str, Any]]):
-    """Spread sends so Telegram's flood limits are never hit; wait out 429s per chat."""
+    """Spread sends so Telegram's flood limits are never hit; wait out 429s per chat.
+
+    A send first waits for its chat (the chat's own rate, and any 429 pause), then for a turn
+    at the global rate. Turns are handed out one at a time, spaced from the moment the last
+    one was really taken (a late event loop never squeezes two sends together), and a chat
+    that is streaming (a group, a busy private chat) goes before first messages to other
+    chats: its rate sets how long a bulk takes, so its turns must not queue behind a
+    thousand one-off alerts that have all the time in the world.
+    """
 
     def __init__(
         self,
@@ -54,18 +63,24 @@ class Pacer(BaseRateLimiter[dict[str, Any]]):
         self.max_retries = max_retries
         self.clock = clock
         self.sleep = sleep
-        # The global limit is kept as time slices of `global_gap`, one send each, so a send
-        # booked far ahead for a busy chat does not hold back sends to other chats.
-        self._taken: set[int] = set()
         self._next_chat: dict[int | str, float] = {}
+        self._last_sent: dict[int | str, float] = {}
         self._paused: dict[int | str, float] = {}
         self._global_pause = 0.0
+        self._next_turn = 0.0
+        self._waiting: list[tuple[float, int, asyncio.Future[float]]] = []
+        self._order = itertools.count()
+        self._dispatcher: asyncio.Task[None] | None = None
 
     async def initialize(self) -> None:
         return None
 
     async def shutdown(self) -> None:
-        return None
+        if self._dispatcher is not None:
+            self._dispatcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._dispatcher
+            self._dispatcher = None
 
     def pause(self, chat_id: int | str | None, seconds: float) -> None:
         """Hold a chat (or, without one, everything) for `seconds` after a 429."""
@@ -75,28 +90,60 @@ class Pacer(BaseRateLimiter[dict[str, Any]]):
         else:
             self._paused[chat_id] = max(self._paused.get(chat_id, 0.0), until)
 
-    def reserve(self, chat_id: int | str | None) -> float:
-        """Book the next slot for a send to `chat_id` and return how long to wait for it."""
-        now = self.clock()
-        earliest = max(now, self._global_pause)
+    def _gap(self, chat_id: int | str) -> float:
+        return self.group_gap if _is_group(chat_id) else self.private_gap
+
+    async def turn(self, chat_id: int | str | None) -> float:
+        """Wait until a send to `chat_id` respects every limit; return the moment it may go."""
         if chat_id is not None:
-            earliest = max(earliest, self._next_chat.get(chat_id, 0.0),
-                           self._paused.get(chat_id, 0.0))
-        index = math.ceil(earliest / self.global_gap - 1e-9)
-        while index in self._taken:
-            index += 1
-        self._taken.add(index)
-        slot = max(index * self.global_gap, earliest)
+            while True:  # the chat's own rate and pause
+                now = self.clock()
+                ready = max(self._next_chat.get(chat_id, 0.0), self._paused.get(chat_id, 0.0))
+                if ready <= now:
+                    break
+                await self.sleep(ready - now)
+            # Hold the chat's place so a concurrent send to it waits for the next one.
+            self._next_chat[chat_id] = now + self._gap(chat_id)
+        priority = 0.0
         if chat_id is not None:
-            gap = self.group_gap if _is_group(chat_id) else self.private_gap
-            self._next_chat[chat_id] = slot + gap
-        if len(self._taken) > 10_000 or len(self._next_chat) > 50_000:
-            self._forget(now)
-        return slot - now
+            last = self._last_sent.get(chat_id)
+            if last is not None and now - last <= 2 * self._gap(chat_id):
+                priority = -self._gap(chat_id)  # streaming: slower chats first
+        future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiting, (priority, next(self._order), future))
+        if self._dispatcher is None or self._dispatcher.done():
+            self._dispatcher = asyncio.create_task(self._dispatch(), name="pacer")
+        taken = await future
+        if chat_id is not None:
+            # The chat keeps its own pace from when it was ready, so the wait for a global
+            # turn does not add up over a long stream; but never closer to the last send than
+            # the limit's window allows, keeping half the safety margin for network jitter.
+            gap = self._gap(chat_id)
+            slack = (60.0 if _is_group(chat_id) else 1.0) * (SAFETY - 1.0) / 2
+            self._last_sent[chat_id] = taken
+            self._next_chat[chat_id] = max(self._next_chat.get(chat_id, 0.0),
+                                           taken + gap - slack)
+            if len(self._last_sent) > 50_000:
+                self._forget(taken)
+        return taken
+
+    async def _dispatch(self) -> None:
+        """Hand out global turns, best priority first, spaced from when each was taken."""
+        while self._waiting:
+            wait = max(self._next_turn, self._global_pause) - self.clock()
+            if wait > 0:
+                await self.sleep(wait)
+                continue
+            _, _, future = heapq.heappop(self._waiting)
+            if future.done():  # its sender was cancelled
+                continue
+            now = self.clock()
+            self._next_turn = now + self.global_gap
+            future.set_result(now)
 
     def _forget(self, now: float) -> None:
-        floor = math.floor(now / self.global_gap)
-        self._taken = {i for i in self._taken if i >= floor}
+        horizon = now - 2 * self.group_gap
+        self._last_sent = {c: t for c, t in self._last_sent.items() if t > horizon}
         self._next_chat = {c: t for c, t in self._next_chat.items() if t > now}
         self._paused = {c: t for c, t in self._paused.items() if t > now}
 
@@ -113,15 +160,15 @@ class Pacer(BaseRateLimiter[dict[str, Any]]):
             return await callback(*args, **kwargs)
         chat_id = data.get("chat_id")
         for attempt in range(self.max_retries + 1):
-            wait = self.reserve(chat_id)
-            if wait > 0:
-                await self.sleep(wait)
+            taken = await self.turn(chat_id)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
                 seconds = _seconds(exc.retry_after)
                 log.warning("429 from %s for chat %s: pausing it %.1f s", endpoint, chat_id,
                             seconds)
+                if chat_id is not None:  # refused, so not a send: only the pause holds it
+                    self._next_chat[chat_id] = taken
                 self.pause(chat_id, seconds)
                 if attempt >= self.max_retries:
                     raise

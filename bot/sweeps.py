@@ -67,13 +67,13 @@ class Sweeps:
                 items = await uow.due.claim(list(self.handlers), now, lease=self.lease,
                                             limit=batch)
                 await uow.commit()
-            if not items:
-                return done
             for item in items:
                 if await self._one(uow_factory, item, now, now - item.due_at > late_after,
                                    alerts):
                     done += 1
             if len(items) < batch:
+                if done:
+                    log.info("due work: %d item(s) handled", done)
                 return done
 
     async def _one(self, uow_factory: Callable[[], SqlUnitOfWork], item: DueWork,

@@ -119,7 +119,7 @@ class InboxRepository:
     async def counts(self) -> dict[str, int]:
         rows = await self.session.execute(
             select(InboxUpdate.status, func.count()).group_by(InboxUpdate.status))
-        return {status: n for status, n in rows.tuples()}
+        return {status: n for status, n in rows}
 
     async def oldest_waiting(self) -> datetime | None:
         return (await self.session.execute(
@@ -175,9 +175,9 @@ class OutboxRepository:
         )
         if not ids:
             return []
-        rows = await self.session.execute(
-            select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id))
-        return list(rows.scalars())
+        rows = await self.session.execute(select(OutboxMessage).where(OutboxMessage.id.in_(ids)))
+        rank = {row_id: n for n, row_id in enumerate(candidates)}  # longest backlog first
+        return sorted(rows.scalars(), key=lambda row: rank[row.id])
 
     async def release(self, ids: Sequence[int]) -> None:
         """Give claimed rows back unsent (shutdown, or a chat's queue was full)."""
@@ -222,7 +222,7 @@ class OutboxRepository:
     async def counts(self) -> dict[str, int]:
         rows = await self.session.execute(
             select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))
-        return {status: n for status, n in rows.tuples()}
+        return {status: n for status, n in rows}
 
     async def by_key(self, key: str) -> OutboxMessage | None:
         return (await self.session.execute(

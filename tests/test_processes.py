@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 from collections.abc import AsyncIterator
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 
 from bot.fake_api import FakeBotApi
+from tests.support.processes import TOKEN, env_for, start
 from tests.support.world import ADMIN_ALI, seed
-
-ROOT = Path(__file__).resolve().parent.parent
-TOKEN = "424242:PROCESS-test-token-abcdefghijklmnop"
 
 
 @pytest.fixture
@@ -25,20 +20,6 @@ async def api() -> AsyncIterator[FakeBotApi]:
     await fake.start()
     yield fake
     await fake.stop()
-
-
-def env_for(api: FakeBotApi, db_url: str, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DCM_")}
-    env.update(PYTHONPATH=str(ROOT), DCM_TELEGRAM_TOKEN=TOKEN, DCM_TELEGRAM_API_URL=api.url,
-               DCM_DATABASE_URL=db_url, DCM_USE_RATE_LIMITER="false",
-               DCM_POLL_TIMEOUT_SECONDS="1", DCM_DEFAULT_LOCALE="en", **extra)
-    return env
-
-
-async def start(env: dict[str, str], *args: str) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", *(args or ("run",)), env=env, cwd=ROOT,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
 
 
 @pytest.fixture
