@@ -18,7 +18,6 @@ from bot.ops import Ops
 from bot.pacing import Pacer
 from bot.settings import Settings
 from domain.calendar import WorkingCalendar
-from domain.cases import CasePolicy
 from domain.enums import Locale
 from handlers.context import BotContext, Runtime
 from handlers.menus import commands_for
@@ -89,9 +88,7 @@ def build_application(
         invite_expiry_days=settings.invite_expiry_days,
         bot_username=bot_username,
         calendar=WorkingCalendar(settings.holiday_region, settings.timezone),
-        case_policy=CasePolicy(ack_days=settings.complaint_ack_days,
-                               answer_days=settings.inquiry_answer_days,
-                               solution_days=settings.complaint_solution_days),
+        case_policy=settings.case_policy(),
         dialog_timeout=timedelta(minutes=settings.dialog_timeout_minutes),
     )
     app.bot_data["catalogs"] = catalogs

@@ -21,7 +21,9 @@ from bot.lock import ProcessLock
 from bot.logs import protect_logs
 from bot.relay import Relay
 from bot.settings import Settings
-from bot.sweeps import Sweeps
+from bot.sweeps import Sweeps, register_case_deadlines
+from domain.calendar import WorkingCalendar
+from services.case_sla import SLA_KIND, Desk
 from services.dialogs import TIMEOUT_KIND, expire_dialog
 from services.time import utc_now
 from storage.reliability import release_all_leases
@@ -52,6 +54,10 @@ class BotRunner:
                 await expire_dialog(uow, item, now, late, default_locale=locale)
 
             self.sweeps.on_due(TIMEOUT_KIND, expire)
+        if SLA_KIND not in self.sweeps.handlers:
+            register_case_deadlines(self.sweeps, Desk(
+                WorkingCalendar(settings.holiday_region, settings.timezone),
+                settings.case_policy(), settings.default_locale))
         self.lock = ProcessLock(settings.database_url)
         self.stop_event = asyncio.Event()
         self.exit_code = 0

@@ -16,6 +16,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from domain.cases import CasePolicy
 from domain.enums import Grade, Locale
 
 CONFIG_ENV = "DCM_CONFIG"
@@ -53,6 +54,11 @@ class Settings(BaseSettings):
     info_update_days: int = Field(default=3, ge=0, le=60)  # INFO-5
     admission_review_days: int = Field(default=2, ge=0, le=60)  # ADM-3
     reminder_share: float = Field(default=0.5, gt=0, lt=1)  # warn when this share is left
+    escalate_after_days: int = Field(default=1, ge=1, le=30)  # CMP-3: each further level
+    case_forward_days: int = Field(default=1, ge=0, le=30)  # a department's reply
+    case_progress_days: int = Field(default=2, ge=1, le=30)  # updates on an agreed deadline
+    follow_up_visit_days: int = Field(default=5, ge=0, le=60)  # CMP-4
+    survey_low_score: int = Field(default=2, ge=1, le=4)  # at or below: reopened for review
     starting_grade: Grade = Grade.B  # ADM approval
     default_credit_limit: Decimal = Field(default=Decimal("0"), ge=0)
     # Telegram pacing (R5)
@@ -186,6 +192,18 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    def case_policy(self) -> CasePolicy:
+        """The complaint and inquiry numbers (SVC-3, CMP-2..CMP-4) in one value."""
+        return CasePolicy(ack_days=self.complaint_ack_days,
+                          answer_days=self.inquiry_answer_days,
+                          solution_days=self.complaint_solution_days,
+                          warn_share=self.reminder_share,
+                          escalate_after_days=self.escalate_after_days,
+                          forward_days=self.case_forward_days,
+                          progress_days=self.case_progress_days,
+                          follow_up_days=self.follow_up_visit_days,
+                          low_score=self.survey_low_score)
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -18,6 +18,8 @@ from typing import Any
 
 from bot import ops
 from bot.ops import Ops
+from services import casework
+from services.case_sla import SLA_KIND, Desk
 from storage.models import DueWork
 from storage.uow import SqlUnitOfWork
 
@@ -118,3 +120,19 @@ class Sweeps:
 
             job_queue.run_repeating(periodic_job, interval=interval, first=0, name=name,
                                     job_kwargs=job_kwargs)
+
+
+def register_case_deadlines(sweeps: Sweeps, desk: Desk) -> None:
+    """The case deadlines (CMP-2..CMP-4): SLA warnings and the ladder, department replies,
+    corrective actions, progress updates on agreed deadlines and follow-up visits."""
+    for kind, handler in ((SLA_KIND, casework.on_sla_due),
+                          (casework.FORWARD_KIND, casework.on_forward_due),
+                          (casework.ACTION_KIND, casework.on_action_due),
+                          (casework.PROGRESS_KIND, casework.on_progress_due),
+                          (casework.TASK_KIND, casework.on_task_due)):
+
+        async def run(uow: Any, item: DueWork, now: datetime, late: bool,
+                      handler: Any = handler) -> None:
+            await handler(uow, item, now, late, desk=desk)
+
+        sweeps.on_due(kind, run)

@@ -27,10 +27,53 @@ class Category(StrEnum):
 
 
 class CaseStatus(StrEnum):
-    OPEN = "open"
-    ACKNOWLEDGED = "acknowledged"
-    SOLUTION_PROPOSED = "solution_proposed"
+    OPEN = "open"  # filed, waiting for acknowledgment
+    ACKNOWLEDGED = "acknowledged"  # being investigated
+    SOLUTION_PROPOSED = "solution_proposed"  # waiting for the customer's yes or no
+    RESOLVED = "resolved"  # the customer accepted the solution; root cause still to record
     CLOSED = "closed"
+    REOPENED = "reopened"  # a low satisfaction score: the service lead reviews it
+
+
+ACTIVE = frozenset({CaseStatus.OPEN, CaseStatus.ACKNOWLEDGED, CaseStatus.SOLUTION_PROPOSED,
+                    CaseStatus.RESOLVED, CaseStatus.REOPENED})
+
+
+class RootCause(StrEnum):
+    """Where a complaint came from (CMP-3: cause analysis and corrective action)."""
+
+    MATERIAL = "material"
+    PRODUCTION = "production"
+    LOGISTICS = "logistics"
+    DOCUMENTS = "documents"
+    COMMUNICATION = "communication"
+    CUSTOMER = "customer"
+    OTHER = "other"
+
+
+class Department(StrEnum):
+    """Roles a case can be forwarded to for input (CMP-3)."""
+
+    MARKET = "market"
+    FINANCE = "finance"
+    LEGAL = "legal"
+    SALES = "sales"
+
+
+# What staff may do in each status; anything else is "the case has moved on".
+ALLOWED: dict[str, frozenset[CaseStatus]] = {
+    "acknowledge": frozenset({CaseStatus.OPEN}),
+    "take": ACTIVE,
+    "assign": ACTIVE,
+    "note": ACTIVE,
+    "forward": frozenset({CaseStatus.ACKNOWLEDGED, CaseStatus.SOLUTION_PROPOSED,
+                          CaseStatus.REOPENED}),
+    "propose": frozenset({CaseStatus.ACKNOWLEDGED, CaseStatus.REOPENED}),
+    "deadline": frozenset({CaseStatus.ACKNOWLEDGED}),
+    "progress": frozenset({CaseStatus.ACKNOWLEDGED, CaseStatus.SOLUTION_PROPOSED}),
+    "close": frozenset({CaseStatus.RESOLVED, CaseStatus.REOPENED}),
+    "decide": frozenset({CaseStatus.SOLUTION_PROPOSED}),  # the customer's yes or no
+}
 
 
 # A chat attachment a customer may send as evidence (CMP-2).
@@ -128,8 +171,49 @@ def case_number(kind: CaseKind, case_id: int) -> str:
 
 @dataclass(frozen=True)
 class CasePolicy:
-    """The configurable numbers of SVC-3 and CMP-2/CMP-3, in working days."""
+    """The configurable numbers of SVC-3 and CMP-2..CMP-4, in working days."""
 
     ack_days: int = 1
     answer_days: int = 2
     solution_days: int = 5
+    warn_share: float = 0.25  # warn the assignee when this share of the time is left
+    escalate_after_days: int = 1  # each further level climbs after this many working days
+    forward_days: int = 1  # a department's reply deadline
+    progress_days: int = 2  # remind to update the customer this often on an agreed deadline
+    follow_up_days: int = 5  # the sales rep's follow-up visit after closing (CMP-4)
+    low_score: int = 2  # a survey score at or below this reopens the case
+
+
+# The escalation ladder (CMP-3): who hears of a breach at each level.
+LADDER = ("assignee", "service_lead", "executive")
+
+
+def warning_at(start: datetime, due: datetime, calendar: WorkingCalendar,
+               share: float) -> datetime | None:
+    """When `share` of the working time from `start` to `due` is left; None if no time."""
+    total = calendar.working_time_between(start, due)
+    if total.total_seconds() <= 0 or not 0 < share < 1:
+        return None
+    # Walk back from the deadline through working time only.
+    left = total * share
+    at = due - left
+    for _ in range(30):  # non-working days in between push the warning earlier
+        gap = calendar.working_time_between(at, due) - left
+        if abs(gap.total_seconds()) < 60:
+            return max(at, start)
+        at += gap
+    return max(at, start)
+
+
+def working_left(now: datetime, due: datetime, calendar: WorkingCalendar) -> tuple[int, int]:
+    """Working days and hours from `now` to `due` (negative when overdue)."""
+    delta = calendar.working_time_between(now, due)
+    sign = -1 if delta.total_seconds() < 0 else 1
+    hours = int(abs(delta.total_seconds()) // 3600)
+    return sign * (hours // 24), sign * (hours % 24)
+
+
+def check_score(value: str) -> int:
+    if value not in {"1", "2", "3", "4", "5"}:
+        raise DomainError(N_("Please choose a score from 1 to 5."))
+    return int(value)

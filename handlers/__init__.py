@@ -14,7 +14,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import buttons, common, complaints, dialogs, invites, orders
+from handlers import buttons, casedesk, common, complaints, dialogs, invites, orders
 from handlers.context import BotContext
 from handlers.errors import on_error
 
@@ -41,6 +41,9 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         CommandHandler("complaint", complaints.cmd_complaint, filters=private),
         CommandHandler("inquiry", complaints.cmd_inquiry, filters=private),
         CommandHandler("cases", complaints.cmd_cases),
+        CommandHandler("queue", casedesk.cmd_queue),
+        CommandHandler("case", casedesk.cmd_case),
+        CommandHandler("report", casedesk.cmd_report),
         CallbackQueryHandler(buttons.cb_route),
         MessageHandler(filters.COMMAND, common.cmd_unknown),
         MessageHandler(filters.ALL, common.msg_other),

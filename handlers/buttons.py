@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from handlers import callbacks as cb
-from handlers import common, orders
+from handlers import casedesk, common, orders
 from handlers.context import BotContext
 
 
@@ -20,6 +20,16 @@ async def cb_route(update: Update, context: BotContext) -> None:
         await orders.cb_open_order(update, context, data)
     elif isinstance(data, cb.ChooseLanguage):
         await common.cb_language(update, context, data)
+    elif isinstance(data, cb.CaseButton):
+        await casedesk.cb_case(update, context, data)
+    elif isinstance(data, cb.CustomerCase):
+        await casedesk.cb_customer(update, context, data)
+    elif isinstance(data, cb.SurveyScore):
+        await casedesk.cb_survey(update, context, data)
+    elif isinstance(data, cb.Ref):
+        await casedesk.cb_ref(update, context, data)
+    elif isinstance(data, cb.QueuePage):
+        await casedesk.cb_queue_page(update, context, data)
     elif isinstance(data, cb.DialogChoice):
         # The dialog it belonged to is over (submitted, cancelled or timed out).
         await query.answer(context.t.gettext("This is already finished."), show_alert=True)

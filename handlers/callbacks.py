@@ -34,8 +34,53 @@ class DialogChoice:
     value: str
 
 
-Callback = OrdersPage | OpenOrder | ChooseLanguage | DialogChoice
+@dataclass(frozen=True)
+class CaseButton:
+    """A service-desk button on a case card; `version` ties it to the card's state (R7)."""
+
+    act: str
+    case_id: int
+    version: int
+    arg: int | None = None
+
+
+@dataclass(frozen=True)
+class CustomerCase:
+    """A customer's answer on their case: acc/rej a solution, dly/dln a new deadline."""
+
+    act: str
+    case_id: int
+    version: int
+
+
+@dataclass(frozen=True)
+class SurveyScore:
+    case_id: int
+    score: int
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A button naming one record: fw (a forwarded question), ca (a corrective action),
+    tk (a task)."""
+
+    kind: str
+    ident: int
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    page: int
+
+
+Callback = (OrdersPage | OpenOrder | ChooseLanguage | DialogChoice | CaseButton | CustomerCase
+            | SurveyScore | Ref | QueuePage)
 _DIALOG = re.compile(r"dlg:([a-z]{1,8}):([1-9][0-9]{0,5}):([A-Za-z0-9_-]{1,24})")
+_CASE = re.compile(r"cs:([a-z]{1,4}):([1-9][0-9]{0,11}):([0-9]{1,9})(?::([1-9][0-9]{0,11}))?")
+_CUSTOMER = re.compile(r"cc:(acc|rej|dly|dln):([1-9][0-9]{0,11}):([1-9][0-9]{0,8})")
+_SURVEY = re.compile(r"sv:([1-9][0-9]{0,11}):([1-5])")
+_REF = re.compile(r"(fw|ca|tk):([1-9][0-9]{0,11})")
+_QUEUE = re.compile(r"q:([1-9][0-9]{0,5})")
 
 _PATTERNS: list[tuple[re.Pattern[str], type[OrdersPage] | type[OpenOrder]]] = [
     (re.compile(r"ord:p:([1-9][0-9]{0,6})"), OrdersPage),
@@ -54,6 +99,18 @@ def encode(data: Callback) -> str:
         text = f"dlg:{data.name}:{data.version}:{data.value}"
         if not _DIALOG.fullmatch(text):
             raise ValueError(f"bad dialog choice {text!r}")
+    elif isinstance(data, CaseButton):
+        text = f"cs:{data.act}:{data.case_id}:{data.version}"
+        if data.arg is not None:
+            text += f":{data.arg}"
+    elif isinstance(data, CustomerCase):
+        text = f"cc:{data.act}:{data.case_id}:{data.version}"
+    elif isinstance(data, SurveyScore):
+        text = f"sv:{data.case_id}:{data.score}"
+    elif isinstance(data, Ref):
+        text = f"{data.kind}:{data.ident}"
+    elif isinstance(data, QueuePage):
+        text = f"q:{data.page}"
     else:
         text = f"lang:{data.locale}"
     if len(text.encode()) > MAX_BYTES:
@@ -74,4 +131,15 @@ def decode(text: str | None) -> Callback | None:
     m = _DIALOG.fullmatch(text)
     if m:
         return DialogChoice(m.group(1), int(m.group(2)), m.group(3))
+    if m := _CASE.fullmatch(text):
+        return CaseButton(m.group(1), int(m.group(2)), int(m.group(3)),
+                          int(m.group(4)) if m.group(4) else None)
+    if m := _CUSTOMER.fullmatch(text):
+        return CustomerCase(m.group(1), int(m.group(2)), int(m.group(3)))
+    if m := _SURVEY.fullmatch(text):
+        return SurveyScore(int(m.group(1)), int(m.group(2)))
+    if m := _REF.fullmatch(text):
+        return Ref(m.group(1), int(m.group(2)))
+    if m := _QUEUE.fullmatch(text):
+        return QueuePage(int(m.group(1)))
     return None

@@ -18,6 +18,9 @@ CANCEL = ("cancel", N_("Cancel what you are doing"))
 COMPLAINT = ("complaint", N_("File a complaint"))
 INQUIRY = ("inquiry", N_("Ask a question or give feedback"))
 CASES = ("cases", N_("Your complaints and inquiries"))
+QUEUE = ("queue", N_("Open cases, nearest deadline first"))
+CASE = ("case", N_("Open one case: /case NUMBER"))
+REPORT = ("report", N_("Complaints report: /report complaints [period]"))
 
 
 def commands_for(actor: Actor | None) -> list[tuple[str, str]]:
@@ -32,6 +35,10 @@ def commands_for(actor: Actor | None) -> list[tuple[str, str]]:
             commands += [STAFF_ORDERS if not actor.is_contact else ORDERS, ORDER]
         if {Role.SALES, Role.SALES_HEAD, Role.ADMIN} & actor.roles:
             commands.append(INVITE)
+        if {Role.SERVICE, Role.SERVICE_LEAD, Role.EXECUTIVE} & actor.roles:
+            commands += [QUEUE, CASE]
+        if {Role.SERVICE_LEAD, Role.EXECUTIVE} & actor.roles:
+            commands.append(REPORT)
     commands = list(dict.fromkeys(commands))
     return [*commands, HELP, LANGUAGE, CANCEL]
 

@@ -26,6 +26,7 @@ from domain.enums import Role
 from domain.errors import N_, AccessDenied, NotFound
 from services.audit import audit
 from services.cards import Actor
+from services.case_sla import Desk, schedule_new_case
 from services.notify import label, moment, notify, recipient_locale
 from services.ports import UnitOfWork
 
@@ -104,6 +105,7 @@ async def open_case(
     )
     await uow.flush()
     case.number = case_number(kind, case.id)
+    await schedule_new_case(uow, case, now, Desk(calendar, policy, default_locale))
     for attachment in attachments:
         uow.cases.add_attachment(
             case.id, kind=attachment.kind, file_id=attachment.file_id,

@@ -295,9 +295,83 @@ class Case(Base):
     closed_at: Mapped[datetime | None]
     escalation_level: Mapped[int] = mapped_column(default=0)
     updated_at: Mapped[datetime]
+    # Every change bumps the version; buttons carry it, so a stale press changes nothing (R7).
+    version: Mapped[int] = mapped_column(default=1)
+    solution: Mapped[str | None] = mapped_column(Text)
+    proposed_due_at: Mapped[datetime | None]  # a new deadline waiting for the customer's yes
+    deadline_agreed: Mapped[bool] = mapped_column(default=False)
+    resolved_at: Mapped[datetime | None]
+    root_cause: Mapped[str | None] = mapped_column(String(24))
+    root_cause_text: Mapped[str | None] = mapped_column(Text)
+    escalated_at: Mapped[datetime | None]
+    survey_score: Mapped[int | None]
+    survey_comment: Mapped[str | None] = mapped_column(Text)
+    survey_at: Mapped[datetime | None]
+    reopened_at: Mapped[datetime | None]
 
     attachments: Mapped[list[CaseAttachment]] = relationship(
         lazy="raise", order_by="CaseAttachment.id", cascade="all, delete-orphan")
+
+
+class CaseEvent(Base):
+    """The timeline of a case: each transition, note, forward, reply and update (CMP-3)."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(32))
+    actor_label: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text, default="")
+    internal: Mapped[bool] = mapped_column(default=True)  # hidden from the customer
+
+
+class CaseForward(Base):
+    """A question to a department about a case, with its own reply deadline."""
+
+    __tablename__ = "case_forwards"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    role: Mapped[Role] = mapped_column(StrEnumType(Role, 32))
+    question: Mapped[str] = mapped_column(Text)
+    asked_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    asked_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    answered_at: Mapped[datetime | None]
+
+
+class CorrectiveAction(Base):
+    """What will stop a complaint's cause from coming back, tracked until done (CMP-3)."""
+
+    __tablename__ = "corrective_actions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    due_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+
+
+class StaffTask(Base):
+    """A task for one member of staff with a deadline (e.g. a follow-up visit, CMP-4)."""
+
+    __tablename__ = "staff_tasks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    text: Mapped[str] = mapped_column(Text, default="")
+    due_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
 
 
 class CaseAttachment(Base):
@@ -347,7 +421,10 @@ __all__ = [
     "Base",
     "Case",
     "CaseAttachment",
+    "CaseEvent",
+    "CaseForward",
     "Contact",
+    "CorrectiveAction",
     "Customer",
     "Dialog",
     "DueWork",
@@ -359,6 +436,7 @@ __all__ = [
     "RuntimeState",
     "Staff",
     "StaffRole",
+    "StaffTask",
     "UniqueConstraint",
     "UserPref",
 ]

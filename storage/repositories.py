@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import BigInteger, bindparam, func, select, update
+from sqlalchemy import case as sa_case
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from domain.cases import ACTIVE, CaseStatus
 from domain.enums import LocaleSource, OrderStatus, Role
 from domain.errors import NotFound
 from storage.inline import InlineSession
@@ -19,7 +21,10 @@ from storage.models import (
     AuditEntry,
     Case,
     CaseAttachment,
+    CaseEvent,
+    CaseForward,
     Contact,
+    CorrectiveAction,
     Customer,
     Dialog,
     Invite,
@@ -27,6 +32,7 @@ from storage.models import (
     OrderStatusChange,
     Staff,
     StaffRole,
+    StaffTask,
     UserPref,
 )
 
@@ -111,6 +117,9 @@ class ContactRepository:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    async def get(self, contact_id: int) -> Contact | None:
+        return await self.session.get(Contact, contact_id)
 
     async def get_by_telegram_id(self, telegram_id: int) -> Contact | None:
         stmt = (
@@ -353,6 +362,116 @@ class CaseRepository:
             .limit(limit)
         )
         return list((await self.session.execute(stmt)).scalars())
+
+    async def get(self, case_id: int) -> Case | None:
+        return await self.session.get(Case, case_id, populate_existing=True)
+
+    async def by_number(self, number: str) -> Case | None:
+        stmt = select(Case).where(Case.number == number.strip().upper())
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def transition(self, case_id: int, *, version: int, statuses: Iterable[CaseStatus],
+                         **values: Any) -> bool:
+        """Apply `values` only if the case is still at `version` in one of `statuses` (R7).
+
+        Two agents pressing the same button at once: one UPDATE matches, the other finds the
+        version moved on and changes nothing.
+        """
+        stmt = (
+            update(Case)
+            .where(Case.id == case_id, Case.version == version,
+                   Case.status.in_(list(statuses)))
+            .values(version=Case.version + 1, **values)
+            .returning(Case.id)
+            .execution_options(synchronize_session=False)
+        )
+        # Callers read the case again with `get` (populate_existing) to see the new values.
+        return (await self.session.execute(stmt)).first() is not None
+
+    async def queue(self, *, limit: int, offset: int) -> tuple[list[Case], int]:
+        """Active cases, nearest deadline first (acknowledgment while open, else solution)."""
+        deadline = sa_case((Case.status == CaseStatus.OPEN, Case.ack_due_at),
+                           else_=Case.resolve_due_at)
+        active = Case.status.in_(list(ACTIVE))
+        total = (await self.session.execute(
+            select(func.count()).select_from(Case).where(active))).scalar_one()
+        stmt = (select(Case).where(active).order_by(Case.urgent.desc(), deadline, Case.id)
+                .limit(limit).offset(offset))
+        return list((await self.session.execute(stmt)).scalars()), total
+
+    async def opened_between(self, start: datetime, end: datetime) -> list[Case]:
+        stmt = select(Case).where(Case.opened_at >= start, Case.opened_at < end)
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def attachments(self, case_id: int) -> list[CaseAttachment]:
+        stmt = select(CaseAttachment).where(CaseAttachment.case_id == case_id).order_by(
+            CaseAttachment.id)
+        return list((await self.session.execute(stmt)).scalars())
+
+    def add_event(self, case_id: int, *, at: datetime, kind: str, actor_label: str,
+                  text: str = "", internal: bool = True) -> None:
+        self.session.add(CaseEvent(case_id=case_id, at=at, kind=kind, actor_label=actor_label,
+                                   text=text, internal=internal))
+
+    async def events(self, case_id: int) -> list[CaseEvent]:
+        stmt = select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
+        return list((await self.session.execute(stmt)).scalars())
+
+    def add_forward(self, **fields: Any) -> CaseForward:
+        forward = CaseForward(**fields)
+        self.session.add(forward)
+        return forward
+
+    async def forward(self, forward_id: int) -> CaseForward | None:
+        return await self.session.get(CaseForward, forward_id, populate_existing=True)
+
+    async def forwards(self, case_id: int) -> list[CaseForward]:
+        stmt = select(CaseForward).where(CaseForward.case_id == case_id).order_by(
+            CaseForward.id)
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def answer_forward(self, forward_id: int, *, answer: str, staff_id: int,
+                             now: datetime) -> bool:
+        """Record a department's reply once; a second reply changes nothing."""
+        stmt = (
+            update(CaseForward)
+            .where(CaseForward.id == forward_id, CaseForward.answered_at.is_(None))
+            .values(answer=answer, answered_by_id=staff_id, answered_at=now)
+            .returning(CaseForward.id)
+            .execution_options(synchronize_session=False)
+        )
+        return (await self.session.execute(stmt)).first() is not None
+
+    def add_action(self, **fields: Any) -> CorrectiveAction:
+        action = CorrectiveAction(**fields)
+        self.session.add(action)
+        return action
+
+    async def action(self, action_id: int) -> CorrectiveAction | None:
+        return await self.session.get(CorrectiveAction, action_id, populate_existing=True)
+
+    async def open_actions(self) -> list[CorrectiveAction]:
+        stmt = select(CorrectiveAction).where(CorrectiveAction.done_at.is_(None)).order_by(
+            CorrectiveAction.due_at)
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def finish_action(self, action_id: int, now: datetime) -> bool:
+        stmt = (
+            update(CorrectiveAction)
+            .where(CorrectiveAction.id == action_id, CorrectiveAction.done_at.is_(None))
+            .values(done_at=now)
+            .returning(CorrectiveAction.id)
+            .execution_options(synchronize_session=False)
+        )
+        return (await self.session.execute(stmt)).first() is not None
+
+    def add_task(self, **fields: Any) -> StaffTask:
+        task = StaffTask(**fields)
+        self.session.add(task)
+        return task
+
+    async def task(self, task_id: int) -> StaffTask | None:
+        return await self.session.get(StaffTask, task_id, populate_existing=True)
 
 
 class DialogRepository:
