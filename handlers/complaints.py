@@ -51,7 +51,9 @@ STATUS_LABEL = {
     "open": N_("Received, waiting for acknowledgment"),
     "acknowledged": N_("Acknowledged, being handled"),
     "solution_proposed": N_("Solution proposed, waiting for your answer"),
+    "resolved": N_("Solved, being closed"),
     "closed": N_("Closed"),
+    "reopened": N_("Reopened: our service lead is reviewing it"),
 }
 
 
@@ -318,5 +320,11 @@ async def cmd_cases(update: Update, context: BotContext) -> None:
             if card.status.value == "open":
                 lines.append("  " + t.gettext("Acknowledgment due by {due}").format(
                     due=escape(t.datetime(card.ack_due_at))))
+            elif card.status.value == "acknowledged":
+                lines.append("  " + t.gettext("Solution due by {due}").format(
+                    due=escape(t.datetime(card.resolve_due_at))))
+            elif card.status.value == "solution_proposed":
+                lines.append("  " + t.gettext("Please answer the proposed solution we sent "
+                                              "you."))
         text = "\n".join(lines)
     await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML)

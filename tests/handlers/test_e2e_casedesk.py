@@ -101,6 +101,8 @@ async def test_the_desk_handles_a_complaint_from_queue_to_survey(world, db_url):
         [done, card] = await h.say(SERVICE_KIM, "We replace the 200 pipes this week.",
                                    replies=2)
         proposal = await wait_text(h, ACME_CHEN, "200 pipes")
+        [mine] = await h.say(ACME_CHEN, "/cases")  # what happens next, in their language
+        assert "CMP-000001" in mine["text"] and "請回覆我們傳送給您的解決方案" in mine["text"]
         accept = data_of(proposal, "cc:acc:")
         await press_for(h, ACME_CHEN, proposal, "cc:acc:")
         await wait_text(h, SERVICE_KIM, "accepted the solution")
@@ -132,6 +134,8 @@ async def test_the_desk_handles_a_complaint_from_queue_to_survey(world, db_url):
         assert "謝謝" in thanks["text"] or "感謝" in thanks["text"]
         low = await wait_text(h, SERVICE_LEAD_LUO, "CMP-000001")
         assert "1" in low["text"] and "重新" in low["text"]
+        [mine] = await h.say(ACME_CHEN, "/cases")
+        assert "已重新開啟" in mine["text"]
         # The report: text and a chart.
         [report] = await h.say(SERVICE_LEAD_LUO, "/report complaints 2026-11")
         assert "1" in report["text"]
