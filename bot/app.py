@@ -89,6 +89,8 @@ def build_application(
         bot_username=bot_username,
         calendar=WorkingCalendar(settings.holiday_region, settings.timezone),
         case_policy=settings.case_policy(),
+        admission_policy=settings.admission_policy(),
+        info_update_days=settings.info_update_days,
         dialog_timeout=timedelta(minutes=settings.dialog_timeout_minutes),
     )
     app.bot_data["catalogs"] = catalogs

@@ -115,11 +115,13 @@ class Pacer(BaseRateLimiter[dict[str, Any]]):
             self._dispatcher = asyncio.create_task(self._dispatch(), name="pacer")
         taken = await future
         if chat_id is not None:
-            # The chat keeps its own pace from when it was ready, so the wait for a global
-            # turn does not add up over a long stream; but never closer to the last send than
-            # the limit's window allows, keeping half the safety margin for network jitter.
+            # A group keeps its own pace from when it was ready, so the wait for a global turn
+            # does not add up over a long stream; but never closer to its last send than the
+            # 60 s window allows, keeping half the safety margin for network jitter. A private
+            # chat's window is one message long: it is spaced from the real send, all margin
+            # kept.
             gap = self._gap(chat_id)
-            slack = (60.0 if _is_group(chat_id) else 1.0) * (SAFETY - 1.0) / 2
+            slack = 60.0 * (SAFETY - 1.0) / 2 if _is_group(chat_id) else 0.0
             self._last_sent[chat_id] = taken
             self._next_chat[chat_id] = max(self._next_chat.get(chat_id, 0.0),
                                            taken + gap - slack)

@@ -185,7 +185,8 @@ class Relay:
             await uow.commit()
         try:
             t = self.translator(payload.get("locale") or self.default_locale)
-            text, parse_mode, keyboard = render_notice(t, payload)
+            username = self.bot.username if getattr(self.bot, "_bot_user", None) else ""
+            text, parse_mode, keyboard = render_notice(t, payload, username)
             message = await self.bot.send_message(row.chat_id, text, parse_mode=parse_mode,
                                                   reply_markup=keyboard)
         except RetryAfter as exc:

@@ -23,8 +23,11 @@ from bot.relay import Relay
 from bot.settings import Settings
 from bot.sweeps import Sweeps, register_case_deadlines
 from domain.calendar import WorkingCalendar
+from services.admission import REVIEW_KIND, Admission, on_review_due
 from services.case_sla import SLA_KIND, Desk
+from services.customer_file import INFO_KIND, PROSPECT_KIND, on_info_due
 from services.dialogs import TIMEOUT_KIND, expire_dialog
+from services.prospects import on_prospect_due
 from services.time import utc_now
 from storage.reliability import release_all_leases
 
@@ -54,10 +57,29 @@ class BotRunner:
                 await expire_dialog(uow, item, now, late, default_locale=locale)
 
             self.sweeps.on_due(TIMEOUT_KIND, expire)
+        calendar = WorkingCalendar(settings.holiday_region, settings.timezone)
         if SLA_KIND not in self.sweeps.handlers:
-            register_case_deadlines(self.sweeps, Desk(
-                WorkingCalendar(settings.holiday_region, settings.timezone),
-                settings.case_policy(), settings.default_locale))
+            register_case_deadlines(self.sweeps, Desk(calendar, settings.case_policy(),
+                                                      settings.default_locale))
+        if REVIEW_KIND not in self.sweeps.handlers:
+            adm = Admission(calendar, settings.admission_policy(), settings.default_locale,
+                            settings.invite_expiry_days)
+
+            async def review_due(uow: Any, item: Any, now: datetime, late: bool) -> None:
+                await on_review_due(uow, item, now, late, adm=adm)
+
+            self.sweeps.on_due(REVIEW_KIND, review_due)
+        if INFO_KIND not in self.sweeps.handlers:
+            locale = settings.default_locale
+
+            async def info_due(uow: Any, item: Any, now: datetime, late: bool) -> None:
+                await on_info_due(uow, item, now, late, default_locale=locale)
+
+            async def prospect_due(uow: Any, item: Any, now: datetime, late: bool) -> None:
+                await on_prospect_due(uow, item, now, late, default_locale=locale)
+
+            self.sweeps.on_due(INFO_KIND, info_due)
+            self.sweeps.on_due(PROSPECT_KIND, prospect_due)
         self.lock = ProcessLock(settings.database_url)
         self.stop_event = asyncio.Event()
         self.exit_code = 0

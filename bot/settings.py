@@ -16,6 +16,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from domain.admission import AdmissionPolicy
 from domain.cases import CasePolicy
 from domain.enums import Grade, Locale
 
@@ -60,6 +61,7 @@ class Settings(BaseSettings):
     follow_up_visit_days: int = Field(default=5, ge=0, le=60)  # CMP-4
     survey_low_score: int = Field(default=2, ge=1, le=4)  # at or below: reopened for review
     starting_grade: Grade = Grade.B  # ADM approval
+    credit_currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")  # credit limits
     default_credit_limit: Decimal = Field(default=Decimal("0"), ge=0)
     # Telegram pacing (R5)
     rate_limit_global_per_second: float = Field(default=25, gt=0)
@@ -192,6 +194,13 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    def admission_policy(self) -> AdmissionPolicy:
+        """The admission numbers (ADM-3, ADM approval) in one value."""
+        return AdmissionPolicy(review_days=self.admission_review_days,
+                               warn_share=self.reminder_share,
+                               starting_grade=self.starting_grade.value,
+                               currency=self.credit_currency)
 
     def case_policy(self) -> CasePolicy:
         """The complaint and inquiry numbers (SVC-3, CMP-2..CMP-4) in one value."""

@@ -14,7 +14,17 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import buttons, casedesk, common, complaints, dialogs, invites, orders
+from handlers import (
+    admission,
+    buttons,
+    casedesk,
+    common,
+    complaints,
+    customer_file,
+    dialogs,
+    invites,
+    orders,
+)
 from handlers.context import BotContext
 from handlers.errors import on_error
 
@@ -44,6 +54,15 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         CommandHandler("queue", casedesk.cmd_queue),
         CommandHandler("case", casedesk.cmd_case),
         CommandHandler("report", casedesk.cmd_report),
+        CommandHandler("apply", admission.cmd_apply, filters=private),
+        CommandHandler("pending", admission.cmd_pending),
+        CommandHandler("application", admission.cmd_application),
+        CommandHandler("customer", customer_file.cmd_customer),
+        CommandHandler("info", customer_file.INFO.start, filters=private),
+        CommandHandler("consent", customer_file.CONSENT.start, filters=private),
+        CommandHandler("export", customer_file.cmd_export, filters=private),
+        CommandHandler("prospects", customer_file.cmd_prospects),
+        CommandHandler("join", customer_file.PROSPECT.start, filters=private),
         CallbackQueryHandler(buttons.cb_route),
         MessageHandler(filters.COMMAND, common.cmd_unknown),
         MessageHandler(filters.ALL, common.msg_other),

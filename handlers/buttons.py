@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from telegram import Update
 
+from handlers import admission, casedesk, common, customer_file, orders
 from handlers import callbacks as cb
-from handlers import casedesk, common, orders
 from handlers.context import BotContext
 
 
@@ -26,8 +26,14 @@ async def cb_route(update: Update, context: BotContext) -> None:
         await casedesk.cb_customer(update, context, data)
     elif isinstance(data, cb.SurveyScore):
         await casedesk.cb_survey(update, context, data)
+    elif isinstance(data, cb.Ref) and data.kind == "cu":
+        await customer_file.cb_file_updated(update, context, data.ident)
     elif isinstance(data, cb.Ref):
         await casedesk.cb_ref(update, context, data)
+    elif isinstance(data, cb.ProspectButton):
+        await customer_file.cb_prospect(update, context, data)
+    elif isinstance(data, cb.AppButton):
+        await admission.cb_app(update, context, data)
     elif isinstance(data, cb.QueuePage):
         await casedesk.cb_queue_page(update, context, data)
     elif isinstance(data, cb.DialogChoice):

@@ -73,14 +73,34 @@ class QueuePage:
     page: int
 
 
+@dataclass(frozen=True)
+class ProspectButton:
+    """A prospect button: new (ask to become a customer), v(iew), c(hannel) with the source's
+    index, p(roposal), a(pplication)."""
+
+    act: str
+    ident: int
+    arg: int | None = None
+
+
+@dataclass(frozen=True)
+class AppButton:
+    """An admission button on a review step: v(iew), ok, no, q(uestion), f(iles), a(nswer)."""
+
+    act: str
+    step_id: int
+
+
 Callback = (OrdersPage | OpenOrder | ChooseLanguage | DialogChoice | CaseButton | CustomerCase
-            | SurveyScore | Ref | QueuePage)
+            | SurveyScore | Ref | QueuePage | AppButton | ProspectButton)
 _DIALOG = re.compile(r"dlg:([a-z]{1,8}):([1-9][0-9]{0,5}):([A-Za-z0-9_-]{1,24})")
 _CASE = re.compile(r"cs:([a-z]{1,4}):([1-9][0-9]{0,11}):([0-9]{1,9})(?::([1-9][0-9]{0,11}))?")
 _CUSTOMER = re.compile(r"cc:(acc|rej|dly|dln):([1-9][0-9]{0,11}):([1-9][0-9]{0,8})")
 _SURVEY = re.compile(r"sv:([1-9][0-9]{0,11}):([1-5])")
-_REF = re.compile(r"(fw|ca|tk):([1-9][0-9]{0,11})")
+_REF = re.compile(r"(fw|ca|tk|cu):([1-9][0-9]{0,11})")
+_PROSPECT = re.compile(r"pr:(new|v|c|p|a):([0-9]{1,12})(?::([0-9]{1,2}))?")
 _QUEUE = re.compile(r"q:([1-9][0-9]{0,5})")
+_APP = re.compile(r"ap:(v|ok|no|q|f|a):([1-9][0-9]{0,11})")
 
 _PATTERNS: list[tuple[re.Pattern[str], type[OrdersPage] | type[OpenOrder]]] = [
     (re.compile(r"ord:p:([1-9][0-9]{0,6})"), OrdersPage),
@@ -111,6 +131,10 @@ def encode(data: Callback) -> str:
         text = f"{data.kind}:{data.ident}"
     elif isinstance(data, QueuePage):
         text = f"q:{data.page}"
+    elif isinstance(data, AppButton):
+        text = f"ap:{data.act}:{data.step_id}"
+    elif isinstance(data, ProspectButton):
+        text = f"pr:{data.act}:{data.ident}" + (f":{data.arg}" if data.arg is not None else "")
     else:
         text = f"lang:{data.locale}"
     if len(text.encode()) > MAX_BYTES:
@@ -142,4 +166,9 @@ def decode(text: str | None) -> Callback | None:
         return Ref(m.group(1), int(m.group(2)))
     if m := _QUEUE.fullmatch(text):
         return QueuePage(int(m.group(1)))
+    if m := _APP.fullmatch(text):
+        return AppButton(m.group(1), int(m.group(2)))
+    if m := _PROSPECT.fullmatch(text):
+        return ProspectButton(m.group(1), int(m.group(2)),
+                              int(m.group(3)) if m.group(3) else None)
     return None

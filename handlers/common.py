@@ -5,13 +5,19 @@ from __future__ import annotations
 import logging
 from html import escape
 
-from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram import (
+    BotCommand,
+    BotCommandScopeChat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Update,
+)
 from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 
 from handlers import callbacks as cb
 from handlers import render
-from handlers.context import BotContext
+from handlers.context import BotContext, Translator
 from handlers.menus import commands_for, menu_key
 from services import buttons, dialogs, identity
 
@@ -68,8 +74,17 @@ async def cmd_start(update: Update, context: BotContext) -> None:
         if update.effective_chat is not None:
             await sync_menu(context, update.effective_chat.id)
         return
+    me = context.me
     await update.effective_message.reply_text(
-        render.help_text(t, context.me), parse_mode=ParseMode.HTML)
+        render.help_text(t, me), parse_mode=ParseMode.HTML,
+        reply_markup=None if me.is_staff or me.is_contact else join_markup(t))
+
+
+def join_markup(t: Translator) -> InlineKeyboardMarkup:
+    """The button an unknown user presses to ask to become a customer (DEV-1)."""
+    return InlineKeyboardMarkup([[InlineKeyboardButton(
+        t.gettext("I want to become a customer"),
+        callback_data=cb.encode(cb.ProspectButton("new", 0)))]])
 
 
 async def _resolve(update: Update, context: BotContext, text: str | None,
@@ -138,7 +153,8 @@ async def msg_other(update: Update, context: BotContext) -> None:
     if message is None or actor is None:
         return
     if not actor.is_staff and not actor.is_contact:
-        await message.reply_text(render.unknown_user_text(context.t), parse_mode=ParseMode.HTML)
+        await message.reply_text(render.unknown_user_text(context.t), parse_mode=ParseMode.HTML,
+                                 reply_markup=join_markup(context.t))
         return
     await message.reply_text(context.t.gettext(
         "I did not understand that. Send /help to see what I can do."))

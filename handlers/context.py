@@ -7,13 +7,14 @@ import bot/; bot/ fills in the Runtime at start-up.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from domain.admission import AdmissionPolicy
 from domain.calendar import WorkingCalendar
 from domain.cases import CasePolicy
 from services.cards import Actor
@@ -54,6 +55,8 @@ class Runtime:
     bot_username: Callable[[], str]
     calendar: WorkingCalendar
     case_policy: CasePolicy
+    admission_policy: AdmissionPolicy = field(default_factory=AdmissionPolicy)
+    info_update_days: int = 3  # INFO-5
     dialog_timeout: timedelta = timedelta(minutes=60)
     page_size: int = 5
 

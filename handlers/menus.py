@@ -21,12 +21,21 @@ CASES = ("cases", N_("Your complaints and inquiries"))
 QUEUE = ("queue", N_("Open cases, nearest deadline first"))
 CASE = ("case", N_("Open one case: /case NUMBER"))
 REPORT = ("report", N_("Complaints report: /report complaints [period]"))
+APPLY = ("apply", N_("File a customer admission application"))
+PENDING = ("pending", N_("What waits for your review or answer"))
+APPLICATION = ("application", N_("Open an application: /application NUMBER"))
+CUSTOMER = ("customer", N_("A customer's file: /customer CODE"))
+INFO = ("info", N_("Record news about a customer: /info CODE"))
+CONSENT = ("consent", N_("Record a consent to disclose: /consent CODE"))
+EXPORT = ("export", N_("Send data out under a consent: /export CODE SCOPE RECIPIENT"))
+PROSPECTS = ("prospects", N_("Your prospects"))
+JOIN = ("join", N_("Ask to become a customer"))
 
 
 def commands_for(actor: Actor | None) -> list[tuple[str, str]]:
     """Return (command, untranslated description) pairs for this user."""
     if actor is None or (not actor.is_staff and not actor.is_contact):
-        return [START, HELP, LANGUAGE]
+        return [START, HELP, JOIN, LANGUAGE]
     commands: list[tuple[str, str]] = []
     if actor.is_contact:
         commands += [ORDERS, ORDER, COMPLAINT, INQUIRY, CASES]
@@ -39,6 +48,18 @@ def commands_for(actor: Actor | None) -> list[tuple[str, str]]:
             commands += [QUEUE, CASE]
         if {Role.SERVICE_LEAD, Role.EXECUTIVE} & actor.roles:
             commands.append(REPORT)
+        if {Role.SALES, Role.SALES_HEAD} & actor.roles:
+            commands.append(APPLY)
+        if {Role.SALES, Role.SALES_HEAD, Role.MARKET, Role.FINANCE, Role.LEGAL,
+                Role.EXECUTIVE} & actor.roles:
+            commands += [PENDING, APPLICATION]
+        commands.append(CUSTOMER)
+        if {Role.SALES, Role.SALES_HEAD, Role.ADMIN} & actor.roles:
+            commands += [INFO, PROSPECTS]
+        if {Role.SALES, Role.LEGAL, Role.ADMIN} & actor.roles:
+            commands.append(CONSENT)
+        if {Role.LEGAL, Role.EXECUTIVE, Role.ADMIN} & actor.roles:
+            commands.append(EXPORT)
     commands = list(dict.fromkeys(commands))
     return [*commands, HELP, LANGUAGE, CANCEL]
 

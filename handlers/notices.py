@@ -12,7 +12,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from handlers.context import Translator
 
 
-def _param(t: Translator, value: Any, html: bool) -> str:
+def _param(t: Translator, value: Any, html: bool, bot_username: str) -> str:
     if isinstance(value, dict):
         if "money" in value:
             amount, currency = value["money"]
@@ -23,6 +23,8 @@ def _param(t: Translator, value: Any, html: bool) -> str:
             text = t.datetime(datetime.fromisoformat(value["datetime"]))
         elif "label" in value:
             text = t.gettext(value["label"])
+        elif "start" in value:  # a t.me deep link that starts this bot with a token
+            text = f"https://t.me/{bot_username or 'your_bot'}?start={value['start']}"
         else:
             text = str(value)
     else:
@@ -31,11 +33,12 @@ def _param(t: Translator, value: Any, html: bool) -> str:
 
 
 def render_notice(
-    t: Translator, payload: dict[str, Any]
+    t: Translator, payload: dict[str, Any], bot_username: str = ""
 ) -> tuple[str, str | None, InlineKeyboardMarkup | None]:
     """Return text, parse mode and keyboard for an outbox payload."""
     html = payload.get("parse_mode") == "HTML"
-    params = {k: _param(t, v, html) for k, v in (payload.get("params") or {}).items()}
+    params = {k: _param(t, v, html, bot_username)
+              for k, v in (payload.get("params") or {}).items()}
     text = t.gettext(payload["msgid"]).format(**params)
     keyboard = None
     if payload.get("buttons"):

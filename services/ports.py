@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from storage.reliability import DueWorkRepository, OutboxRepository
     from storage.repositories import (
+        ApplicationRepository,
         AuditRepository,
         CaseRepository,
         ContactRepository,
+        CustomerFileRepository,
         CustomerRepository,
         DialogRepository,
         IdentityRepository,
@@ -60,6 +62,12 @@ class UnitOfWork(Protocol):
 
     @property
     def identity(self) -> IdentityRepository: ...
+
+    @property
+    def applications(self) -> ApplicationRepository: ...
+
+    @property
+    def customer_file(self) -> CustomerFileRepository: ...
 
 
     async def __aenter__(self) -> UnitOfWork: ...

@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from domain.admission import AppStatus, Stage, StepStatus
 from domain.cases import CaseKind, CaseStatus, Category
 from domain.enums import Grade, LocaleSource, OrderStatus, Role
 from storage.types import StrEnumType, UTCDateTime
@@ -45,6 +46,7 @@ class Base(DeclarativeBase):
         datetime: UTCDateTime(),
         Decimal: Numeric(14, 2),
         dict[str, Any]: JSON(),
+        list[Any]: JSON(),
     }
 
 
@@ -389,6 +391,129 @@ class CaseAttachment(Base):
     size: Mapped[int] = mapped_column(default=0)
 
 
+class Application(Base):
+    """An admission application (ADM-2) filed by a sales rep, and where its review stands."""
+
+    __tablename__ = "applications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str | None] = mapped_column(String(32), unique=True)
+    applicant_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    status: Mapped[AppStatus] = mapped_column(StrEnumType(AppStatus, 24), index=True)
+    fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    declarations: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    submitted_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    updated_at: Mapped[datetime]
+
+
+class ApplicationFile(Base):
+    """A proof document (licence etc.) sent with an application or an answer: Telegram ids."""
+
+    __tablename__ = "application_files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    file_id: Mapped[str] = mapped_column(String(300))
+    file_unique_id: Mapped[str] = mapped_column(String(100))
+    file_name: Mapped[str] = mapped_column(String(300), default="")
+    mime_type: Mapped[str] = mapped_column(String(100), default="")
+    size: Mapped[int] = mapped_column(default=0)
+    added_at: Mapped[datetime]
+
+
+class ReviewStep(Base):
+    """One reviewer's step on an application (ADM-3) and, once decided, its record (ADM-4)."""
+
+    __tablename__ = "review_steps"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    stage: Mapped[Stage] = mapped_column(StrEnumType(Stage, 16))
+    status: Mapped[StepStatus] = mapped_column(StrEnumType(StepStatus, 16), index=True)
+    opened_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    decided_at: Mapped[datetime | None]
+    comment: Mapped[str | None] = mapped_column(Text)
+    credit_limit: Mapped[Decimal | None]
+    payment_term_days: Mapped[int | None]
+    files_seen: Mapped[list[Any]] = mapped_column(default=list)  # file ids at decision time
+    answer: Mapped[str | None] = mapped_column(Text)  # the applicant's answer to INFO
+
+
+class ApplicationEvent(Base):
+    """The timeline of an application: filed, each decision, questions and answers."""
+
+    __tablename__ = "application_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(32))
+    actor_label: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text, default="")
+
+
+class CustomerInfo(Base):
+    """Dynamic information about a customer (INFO-3) and, for a major change, the deadline
+    by which the file must be brought up to date (INFO-5)."""
+
+    __tablename__ = "customer_info"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    text: Mapped[str] = mapped_column(Text)
+    happened_on: Mapped[date]
+    source: Mapped[str] = mapped_column(String(300))
+    major: Mapped[bool] = mapped_column(default=False)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    recorded_at: Mapped[datetime]
+    update_due_at: Mapped[datetime | None]
+    file_updated_at: Mapped[datetime | None]
+
+
+class Consent(Base):
+    """A customer's written consent to disclose its data to a third party (INFO-7)."""
+
+    __tablename__ = "consents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    scope: Mapped[str] = mapped_column(String(16))
+    recipient: Mapped[str] = mapped_column(String(200))
+    document_file_id: Mapped[str] = mapped_column(String(300))
+    document_name: Mapped[str] = mapped_column(String(300), default="")
+    signed_on: Mapped[date]
+    expires_on: Mapped[date | None]
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    recorded_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class Prospect(Base):
+    """A possible customer (DEV-1) with its cooperation proposal (DEV-2)."""
+
+    __tablename__ = "prospects"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str | None] = mapped_column(String(32), unique=True)
+    telegram_id: Mapped[int | None] = mapped_column(TelegramId, index=True)
+    company: Mapped[str] = mapped_column(String(300))
+    contact: Mapped[str] = mapped_column(String(300))
+    needs: Mapped[str] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(String(24))
+    proposal: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
 class Dialog(Base):
     """The one multi-step dialog a user is in, kept in the database so it survives a crash (R9)."""
 
@@ -417,15 +542,20 @@ class RuntimeState(Base):
 
 
 __all__ = [
+    "Application",
+    "ApplicationEvent",
+    "ApplicationFile",
     "AuditEntry",
     "Base",
     "Case",
     "CaseAttachment",
     "CaseEvent",
     "CaseForward",
+    "Consent",
     "Contact",
     "CorrectiveAction",
     "Customer",
+    "CustomerInfo",
     "Dialog",
     "DueWork",
     "InboxUpdate",
@@ -433,6 +563,8 @@ __all__ = [
     "Order",
     "OrderStatusChange",
     "OutboxMessage",
+    "Prospect",
+    "ReviewStep",
     "RuntimeState",
     "Staff",
     "StaffRole",

@@ -13,23 +13,31 @@ from sqlalchemy import case as sa_case
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from domain.admission import Stage, StepStatus
 from domain.cases import ACTIVE, CaseStatus
 from domain.enums import LocaleSource, OrderStatus, Role
 from domain.errors import NotFound
 from storage.inline import InlineSession
 from storage.models import (
+    Application,
+    ApplicationEvent,
+    ApplicationFile,
     AuditEntry,
     Case,
     CaseAttachment,
     CaseEvent,
     CaseForward,
+    Consent,
     Contact,
     CorrectiveAction,
     Customer,
+    CustomerInfo,
     Dialog,
     Invite,
     Order,
     OrderStatusChange,
+    Prospect,
+    ReviewStep,
     Staff,
     StaffRole,
     StaffTask,
@@ -566,3 +574,158 @@ class IdentityRepository:
             staff_id, staff_name, bool(active), roles, contact_id, customer_id, customer_name,
             contact_locale, bool(unreachable), pref_locale,
             LocaleSource(pref_source) if pref_source else None, commands_key, dialog)
+
+
+class ApplicationRepository:
+    """Admission applications, their files, review steps and timeline (ADM-1..ADM-4)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, **fields: Any) -> Application:
+        app = Application(**fields)
+        self.session.add(app)
+        return app
+
+    async def get(self, app_id: int) -> Application | None:
+        return await self.session.get(Application, app_id, populate_existing=True)
+
+    async def by_number(self, number: str) -> Application | None:
+        stmt = select(Application).where(Application.number == number.strip().upper())
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    def add_file(self, app_id: int, **fields: Any) -> None:
+        self.session.add(ApplicationFile(application_id=app_id, **fields))
+
+    async def files(self, app_id: int) -> list[ApplicationFile]:
+        stmt = select(ApplicationFile).where(ApplicationFile.application_id == app_id) \
+            .order_by(ApplicationFile.id)
+        return list((await self.session.execute(stmt)).scalars())
+
+    def add_step(self, **fields: Any) -> ReviewStep:
+        step = ReviewStep(**fields)
+        self.session.add(step)
+        return step
+
+    async def step(self, step_id: int) -> ReviewStep | None:
+        return await self.session.get(ReviewStep, step_id, populate_existing=True)
+
+    async def steps(self, app_id: int) -> list[ReviewStep]:
+        stmt = select(ReviewStep).where(ReviewStep.application_id == app_id) \
+            .order_by(ReviewStep.id).execution_options(populate_existing=True)
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def pending(self, stages: Sequence[Stage]) -> list[ReviewStep]:
+        stmt = (select(ReviewStep)
+                .where(ReviewStep.status == StepStatus.PENDING, ReviewStep.stage.in_(stages))
+                .order_by(ReviewStep.due_at, ReviewStep.id))
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def decide(self, step_id: int, *, status: StepStatus, **values: Any) -> bool:
+        """Record a decision only if the step still waits: of two reviewers, one wins."""
+        stmt = (
+            update(ReviewStep)
+            .where(ReviewStep.id == step_id, ReviewStep.status == StepStatus.PENDING)
+            .values(status=status, **values)
+            .returning(ReviewStep.id)
+            .execution_options(synchronize_session=False)
+        )
+        return (await self.session.execute(stmt)).first() is not None
+
+    async def supersede_pending(self, app_id: int) -> list[int]:
+        stmt = (
+            update(ReviewStep)
+            .where(ReviewStep.application_id == app_id,
+                   ReviewStep.status.in_([StepStatus.PENDING, StepStatus.INFO]))
+            .values(status=StepStatus.SUPERSEDED)
+            .returning(ReviewStep.id)
+            .execution_options(synchronize_session=False)
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
+    def add_event(self, app_id: int, *, at: datetime, kind: str, actor_label: str,
+                  text: str = "") -> None:
+        self.session.add(ApplicationEvent(application_id=app_id, at=at, kind=kind,
+                                          actor_label=actor_label, text=text))
+
+    async def events(self, app_id: int) -> list[ApplicationEvent]:
+        stmt = select(ApplicationEvent).where(ApplicationEvent.application_id == app_id) \
+            .order_by(ApplicationEvent.id)
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def of_applicant(self, staff_id: int, *, limit: int = 20) -> list[Application]:
+        stmt = (select(Application).where(Application.applicant_id == staff_id)
+                .order_by(Application.id.desc()).limit(limit))
+        return list((await self.session.execute(stmt)).scalars())
+
+
+class CustomerFileRepository:
+    """Dynamic information, consents and prospects (INFO-3..INFO-7, DEV-1, DEV-2)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add_info(self, **fields: Any) -> CustomerInfo:
+        info = CustomerInfo(**fields)
+        self.session.add(info)
+        return info
+
+    async def info(self, info_id: int) -> CustomerInfo | None:
+        return await self.session.get(CustomerInfo, info_id, populate_existing=True)
+
+    async def infos(self, customer_id: int, *, limit: int = 20) -> list[CustomerInfo]:
+        stmt = (select(CustomerInfo).where(CustomerInfo.customer_id == customer_id)
+                .order_by(CustomerInfo.happened_on.desc(), CustomerInfo.id.desc())
+                .limit(limit))
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def mark_updated(self, info_id: int, now: datetime) -> bool:
+        stmt = (update(CustomerInfo)
+                .where(CustomerInfo.id == info_id, CustomerInfo.file_updated_at.is_(None))
+                .values(file_updated_at=now).returning(CustomerInfo.id)
+                .execution_options(synchronize_session=False))
+        return (await self.session.execute(stmt)).first() is not None
+
+    def add_consent(self, **fields: Any) -> Consent:
+        consent = Consent(**fields)
+        self.session.add(consent)
+        return consent
+
+    async def consents(self, customer_id: int) -> list[Consent]:
+        stmt = (select(Consent).where(Consent.customer_id == customer_id)
+                .order_by(Consent.signed_on.desc(), Consent.id.desc()))
+        return list((await self.session.execute(stmt)).scalars())
+
+    def add_prospect(self, **fields: Any) -> Prospect:
+        prospect = Prospect(**fields)
+        self.session.add(prospect)
+        return prospect
+
+    async def prospect(self, prospect_id: int) -> Prospect | None:
+        return await self.session.get(Prospect, prospect_id, populate_existing=True)
+
+    async def prospect_by_number(self, number: str) -> Prospect | None:
+        stmt = select(Prospect).where(Prospect.number == number.strip().upper())
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def prospects(self, *, owner_id: int | None = None, open_only: bool = True,
+                        limit: int = 30) -> list[Prospect]:
+        stmt = select(Prospect)
+        if owner_id is not None:
+            stmt = stmt.where(Prospect.owner_id == owner_id)
+        if open_only:
+            stmt = stmt.where(Prospect.status.in_(["new", "contacted", "proposed"]))
+        stmt = stmt.order_by(Prospect.id.desc()).limit(limit)
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def open_prospect_of(self, telegram_id: int) -> Prospect | None:
+        stmt = (select(Prospect).where(Prospect.telegram_id == telegram_id,
+                                       Prospect.status.in_(["new", "contacted", "proposed"]))
+                .limit(1))
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def last_owner(self) -> int | None:
+        """The sales rep the newest assigned prospect went to (for round robin)."""
+        stmt = (select(Prospect.owner_id).where(Prospect.owner_id.is_not(None))
+                .order_by(Prospect.id.desc()).limit(1))
+        return (await self.session.execute(stmt)).scalar_one_or_none()

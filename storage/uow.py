@@ -15,9 +15,11 @@ from storage.reliability import (
     RuntimeStateRepository,
 )
 from storage.repositories import (
+    ApplicationRepository,
     AuditRepository,
     CaseRepository,
     ContactRepository,
+    CustomerFileRepository,
     CustomerRepository,
     DialogRepository,
     IdentityRepository,
@@ -128,6 +130,14 @@ class SqlUnitOfWork:
     @property
     def identity(self) -> IdentityRepository:
         return self._repo(IdentityRepository)
+
+    @property
+    def applications(self) -> ApplicationRepository:
+        return self._repo(ApplicationRepository)
+
+    @property
+    def customer_file(self) -> CustomerFileRepository:
+        return self._repo(CustomerFileRepository)
 
     async def commit(self) -> None:
         await self.session.commit()

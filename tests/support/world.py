@@ -17,6 +17,10 @@ from services.ports import UnitOfWork
 ADMIN_ALI = Persona(9001, "Ali", "en")
 SALES_WANG = Persona(9101, "Wang", "zh-hans")
 SALES_LIN = Persona(9102, "Lin", "zh-hant")
+SALES_HEAD_HAN = Persona(9103, "Han", "zh-hant")
+MARKET_MA = Persona(9501, "Ma", "zh-hans")
+LEGAL_LU = Persona(9601, "Lu", "en")
+FINANCE_FANG = Persona(9202, "Fang", "zh-hans")  # a second finance reviewer
 FINANCE_MEI = Persona(9201, "Mei", "en")
 SERVICE_KIM = Persona(9301, "Kim", "en")
 SERVICE_LEAD_LUO = Persona(9302, "Luo", "zh-hans")
@@ -68,6 +72,10 @@ async def seed(uow: Callable[[], UnitOfWork], tmp: Path, now: datetime) -> None:
         (SERVICE_KIM, [Role.SERVICE]),
         (SERVICE_LEAD_LUO, [Role.SERVICE_LEAD]),
         (EXEC_ZHOU, [Role.EXECUTIVE]),
+        (SALES_HEAD_HAN, [Role.SALES_HEAD]),
+        (MARKET_MA, [Role.MARKET]),
+        (LEGAL_LU, [Role.LEGAL]),
+        (FINANCE_FANG, [Role.FINANCE]),
     ):
         await staff.add_staff(uow(), telegram_id=persona.id, name=persona.first_name,
                               roles=roles, now=now)
