@@ -314,8 +314,7 @@ class ProspectDialog:
     steps = ("company", "contact", "needs")
 
     async def start(self, update: Update, context: BotContext) -> None:
-        if context.me.is_staff or context.me.is_contact:
-            raise DomainError(N_("You are already known to us; your sales contact can help."))
+        await prospects.check_can_request(context.uow(), context.me)
         state = await dialogs.save_step(context.uow(), context.me, name=self.name,
                                         step="company", data={}, now=context.now(),
                                         lifetime=context.runtime.dialog_timeout)

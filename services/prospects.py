@@ -61,6 +61,17 @@ def _clean(text: str, *, least: int = 2, most: int = 1000) -> str:
     return text[:most]
 
 
+async def check_can_request(uow: UnitOfWork, actor: Actor) -> None:
+    """Refuse before the questions when the person is known or has asked already."""
+    if actor.is_contact or actor.is_staff:
+        raise DomainError(N_("You are already known to us; your sales contact can help."))
+    async with uow:
+        existing = await uow.customer_file.open_prospect_of(actor.telegram_id)
+        if existing is not None:
+            raise DomainError(N_("We have your request {number} already; our sales team will "
+                                 "contact you."), number=existing.number or "")
+
+
 async def request(uow: UnitOfWork, actor: Actor, *, company: str, contact: str, needs: str,
                   now: datetime, calendar: WorkingCalendar, default_locale: str) -> ProspectView:
     """An unknown user asks to become a customer; the next sales rep in turn gets it."""
