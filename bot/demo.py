@@ -46,7 +46,12 @@ PERSONAS = [
     DemoPersona(Persona(9201, "Mei", "en"), "finance"),
     DemoPersona(Persona(9001, "Ali", "en"), "admin"),
     DemoPersona(Persona(6001, "Newcomer", None), "not linked yet: try /start with the invite"),
-    DemoPersona(Persona(9401, "Kim", "en"), "customer service: told about every new complaint"),
+    DemoPersona(Persona(9401, "Kim", "en"), "customer service: /queue, acknowledge, solve"),
+    DemoPersona(Persona(9301, "趙主管", "zh-hant"), "sales head: first review of /apply"),
+    DemoPersona(Persona(9501, "马市场", "zh-hans"), "market reviewer"),
+    DemoPersona(Persona(9601, "Lu", "en"), "legal reviewer: /consent, /export"),
+    DemoPersona(Persona(9701, "周总", "zh-hans"), "executive: final approval, escalations"),
+    DemoPersona(Persona(9402, "羅組長", "zh-hant"), "service lead: /report complaints"),
 ]
 
 CUSTOMERS = """code,name,legal_representative,registered_address,phone,business_scope,sales_rep_telegram_id,grade,credit_limit,payment_term_days
@@ -90,7 +95,9 @@ async def seed_demo(db_url: str) -> str:
         for tid, name, roles in (
             (9001, "Ali", [Role.ADMIN]), (9101, "王销售", [Role.SALES]),
             (9102, "Lin", [Role.SALES]), (9201, "Mei", [Role.FINANCE]),
-            (9301, "Zhao", [Role.SALES_HEAD]), (9401, "Kim", [Role.SERVICE]),
+            (9301, "趙主管", [Role.SALES_HEAD]), (9401, "Kim", [Role.SERVICE]),
+            (9501, "马市场", [Role.MARKET]), (9601, "Lu", [Role.LEGAL]),
+            (9701, "周总", [Role.EXECUTIVE]), (9402, "羅組長", [Role.SERVICE_LEAD]),
         ):
             await staff.add_staff(uow(), telegram_id=tid, name=name, roles=roles, now=now)
         with tempfile.TemporaryDirectory() as tmp:
