@@ -329,11 +329,16 @@ async def _reviewable(uow: UnitOfWork, actor: Actor, step_id: int, now: datetime
         await uow.commit()
         raise AccessDenied(N_("Only the reviewer this step is assigned to can decide it."))
     if step.status != StepStatus.PENDING:
-        raise await _decided(uow, step, app)
+        raise await _decided(uow, step, app, actor, now)
     return step, app
 
 
-async def _decided(uow: UnitOfWork, step: ReviewStep, app: Application) -> AlreadyDecided:
+async def _decided(uow: UnitOfWork, step: ReviewStep, app: Application, actor: Actor,
+                   now: datetime) -> AlreadyDecided:
+    """Tell who decided first; the late press is kept in the audit log (R7, R15)."""
+    audit(uow, now=now, action="application.stale_press", target_type="application",
+          target_id=app.number, actor=actor, after={"stage": step.stage.value})
+    await uow.commit()
     fresh = await uow.applications.step(step.id)
     assert fresh is not None
     who = (await uow.staff.get(fresh.decided_by_id)).name if fresh.decided_by_id else "-"
@@ -363,7 +368,7 @@ async def decide(uow: UnitOfWork, actor: Actor, step_id: int, *, verdict: Verdic
                                              comment=comment[:2000], files_seen=files,
                                              credit_limit=credit_limit,
                                              payment_term_days=payment_term_days):
-            raise await _decided(uow, step, app)
+            raise await _decided(uow, step, app, actor, now)
         for kind in ("warn", "late"):
             await uow.due.cancel(f"adm:{step.id}:{kind}")
         uow.applications.add_event(app.id, at=now, kind=f"{step.stage.value}.{verdict.value}",

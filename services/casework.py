@@ -294,8 +294,12 @@ async def forward_number(uow: UnitOfWork, actor: Actor, forward_id: int) -> str:
 
 # -- changing -------------------------------------------------------------------------------
 
-async def _moved(uow: UnitOfWork, case: Case) -> CaseMoved:
-    """Say what happened instead, with who holds the case now."""
+async def _moved(uow: UnitOfWork, case: Case, actor: Actor, now: datetime) -> CaseMoved:
+    """Say what happened instead, with who holds the case now; the stale press is kept in the
+    audit log (R7). Called before anything changed, so committing keeps only that entry."""
+    audit(uow, now=now, action="case.stale_press", target_type="case", target_id=case.number,
+          actor=actor, after={"version": case.version})
+    await uow.commit()
     fresh = await _load(uow, case.id)
     who = (await uow.staff.get(fresh.assignee_id)).name if fresh.assignee_id else "-"
     return CaseMoved(N_("{number} has moved on since that button was sent (it is with "
@@ -308,10 +312,10 @@ async def _change(uow: UnitOfWork, actor: Actor, case_id: int, version: int, act
     """The conditional update every staff or customer action goes through (R7)."""
     case = await _load(uow, case_id)
     if case.version != version or case.status not in ALLOWED.get(action, ACTIVE):
-        raise await _moved(uow, case)
+        raise await _moved(uow, case, actor, now)
     if not await uow.cases.transition(case_id, version=version, statuses=ALLOWED.get(
             action, ACTIVE), updated_at=now, **values):
-        raise await _moved(uow, case)
+        raise await _moved(uow, case, actor, now)
     return await _load(uow, case_id)
 
 
@@ -589,7 +593,7 @@ async def decide_deadline(uow: UnitOfWork, actor: Actor, case_id: int, version: 
         if actor.customer_id is None or actor.customer_id != current.customer_id:
             raise NotFound(N_("That case was not found."))
         if current.proposed_due_at is None:
-            raise await _moved(uow, current)
+            raise await _moved(uow, current, actor, now)
         customer = await uow.customers.get(current.customer_id)
         old_due, new_due = current.resolve_due_at, current.proposed_due_at
         if accept:
@@ -713,7 +717,7 @@ async def answer_survey(uow: UnitOfWork, actor: Actor, case_id: int, score: str,
         if not await uow.cases.transition(case.id, version=case.version,
                                           statuses=[CaseStatus.CLOSED], updated_at=now,
                                           **values):
-            raise await _moved(uow, case)
+            raise await _moved(uow, case, actor, now)
         case = await _load(uow, case_id)
         _event(uow, case, actor, now, "survey", str(value), after={"score": value})
         if low:

@@ -195,7 +195,9 @@ async def test_two_reviewers_deciding_at_once_make_one_decision(world):
         decisions = (await uow.session.execute(select(AuditEntry).where(
             AuditEntry.action.in_(["application.approve", "application.reject"]),
             AuditEntry.after["stage"].as_string() == "finance"))).scalars().all()
-    assert len(decisions) == 1
+        stale = (await uow.session.execute(select(AuditEntry).where(
+            AuditEntry.action == "application.stale_press"))).scalars().all()
+    assert len(decisions) == 1 and len(stale) == 1
 
 
 async def test_a_customer_contact_cannot_approve_and_the_attempt_is_kept(world):

@@ -235,7 +235,9 @@ async def test_two_agents_acknowledging_at_once_make_one_acknowledgment(world):
     async with world() as uow:
         acks = (await uow.session.execute(select(AuditEntry).where(
             AuditEntry.action == "case.acknowledged"))).scalars().all()
-    assert len(acks) == 1
+        stale = (await uow.session.execute(select(AuditEntry).where(
+            AuditEntry.action == "case.stale_press"))).scalars().all()
+    assert len(acks) == 1 and len(stale) == 1  # the late press is kept too (R7)
 
 
 async def test_a_complaint_from_acknowledgment_to_closing_and_the_survey(world):
