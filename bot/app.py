@@ -91,6 +91,7 @@ def build_application(
         case_policy=settings.case_policy(),
         admission_policy=settings.admission_policy(),
         info_update_days=settings.info_update_days,
+        ladder_policy=settings.ladder_policy(),
         dialog_timeout=timedelta(minutes=settings.dialog_timeout_minutes),
     )
     app.bot_data["catalogs"] = catalogs

@@ -190,15 +190,28 @@ def staff_add(
 
 
 def _import(kind: str, file: Path) -> None:
+    from domain.calendar import WorkingCalendar
     from services.imports import ImportFailed, import_customers, import_orders
+    from services.receivables import Ledger, import_invoices, import_payments
     from services.tabular import TableError
     from services.time import utc_now
 
     settings = settings_or_exit()
     prepare_database(settings)
-    fn = import_customers if kind == "customers" else import_orders
+    ledger = Ledger(WorkingCalendar(settings.holiday_region, settings.timezone),
+                    settings.ladder_policy(), settings.default_locale)
+
+    async def work(uow: Callable[[], Any]) -> Any:
+        if kind == "customers":
+            return await import_customers(uow(), file, now=utc_now())
+        if kind == "orders":
+            return await import_orders(uow(), file, now=utc_now())
+        if kind == "invoices":
+            return await import_invoices(uow(), file, now=utc_now(), ledger=ledger)
+        return await import_payments(uow(), file, now=utc_now(), ledger=ledger)
+
     try:
-        report = with_uow(settings, lambda uow: fn(uow(), file, now=utc_now()))
+        report = with_uow(settings, work)
     except TableError as exc:
         fail(f"nothing imported: {exc}", 1)
         return
@@ -219,6 +232,24 @@ def import_customers_cmd(
 ) -> None:
     """Import customers; a re-import updates by code."""
     _import("customers", file)
+
+
+@import_app.command("invoices")
+def import_invoices_cmd(
+    file: Annotated[Path, typer.Argument(help="CSV or XLSX: invoice_no, customer_code, "
+                                              "order_no, amount, currency, issued_on, due_on")],
+) -> None:
+    """Import invoices (all or nothing); a re-imported identical invoice is unchanged."""
+    _import("invoices", file)
+
+
+@import_app.command("payments")
+def import_payments_cmd(
+    file: Annotated[Path, typer.Argument(help="CSV or XLSX: invoice_no, amount, paid_on "
+                                              "[, reference]")],
+) -> None:
+    """Import payments (all or nothing); partial payments add up, repeats are ignored."""
+    _import("payments", file)
 
 
 @import_app.command("orders")

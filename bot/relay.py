@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy.exc import SQLAlchemyError
+from telegram import InputFile
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot import ops
@@ -187,8 +188,13 @@ class Relay:
             t = self.translator(payload.get("locale") or self.default_locale)
             username = self.bot.username if getattr(self.bot, "_bot_user", None) else ""
             text, parse_mode, keyboard = render_notice(t, payload, username)
-            message = await self.bot.send_message(row.chat_id, text, parse_mode=parse_mode,
-                                                  reply_markup=keyboard)
+            if row.method == "sendDocument" and payload.get("letter"):
+                message = await self._send_letter(row.chat_id, int(payload["letter"]), text,
+                                                  parse_mode)
+            else:
+                message = await self.bot.send_message(row.chat_id, text,
+                                                      parse_mode=parse_mode,
+                                                      reply_markup=keyboard)
         except RetryAfter as exc:
             seconds = exc.retry_after
             wait = seconds.total_seconds() if hasattr(seconds, "total_seconds") else seconds
@@ -221,6 +227,17 @@ class Relay:
                                 chat_id=row.chat_id, error=repr(exc), ref=row.idempotency_key)
         else:
             await self._settle(row, "sent", telegram_message_id=message.message_id)
+
+    async def _send_letter(self, chat_id: int, letter_id: int, caption: str,
+                           parse_mode: str | None) -> Any:
+        """A kept document (a dunning letter) goes out as a file with its caption."""
+        async with self.uow_factory() as uow:
+            letter = await uow.receivables.letter(letter_id)
+            if letter is None:
+                raise LookupError(f"letter {letter_id} is gone")
+            pdf, filename = letter.pdf, letter.filename
+        return await self.bot.send_document(chat_id, InputFile(pdf, filename=filename),
+                                            caption=caption[:1024], parse_mode=parse_mode)
 
     async def _retry(self, row: OutboxMessage, exc: Exception) -> None:
         if row.attempts + 1 >= MAX_SEND_ATTEMPTS:

@@ -23,11 +23,13 @@ from bot.relay import Relay
 from bot.settings import Settings
 from bot.sweeps import Sweeps, register_case_deadlines
 from domain.calendar import WorkingCalendar
+from handlers.letters import dunning_letter_pdf
 from services.admission import REVIEW_KIND, Admission, on_review_due
 from services.case_sla import SLA_KIND, Desk
 from services.customer_file import INFO_KIND, PROSPECT_KIND, on_info_due
 from services.dialogs import TIMEOUT_KIND, expire_dialog
 from services.prospects import on_prospect_due
+from services.receivables import Ledger, recheck_ratings, sweep_ladder, weekly_digest
 from services.time import utc_now
 from storage.reliability import release_all_leases
 
@@ -80,6 +82,10 @@ class BotRunner:
 
             self.sweeps.on_due(INFO_KIND, info_due)
             self.sweeps.on_due(PROSPECT_KIND, prospect_due)
+        self.ledger = Ledger(calendar, settings.ladder_policy(), settings.default_locale,
+                             {"name": settings.company_name,
+                              "address": settings.company_address,
+                              "phone": settings.company_phone})
         self.lock = ProcessLock(settings.database_url)
         self.stop_event = asyncio.Event()
         self.exit_code = 0
@@ -119,6 +125,26 @@ class BotRunner:
                            default_locale=s.default_locale,
                            lease=timedelta(seconds=s.lease_seconds))
         self.processor.on_processed = self.relay.wake.set  # send what handlers queued
+        if "receivables.ladder" not in self.sweeps.periodic:
+            catalogs, ledger, uow_factory = built.catalogs, self.ledger, built.uow_factory
+
+            def letter(locale: str, data: dict[str, Any]) -> bytes:
+                return dunning_letter_pdf(catalogs.get(locale), data)
+
+            async def ladder(now: datetime) -> int:
+                return await sweep_ladder(uow_factory, now, ledger=ledger,
+                                          render_letter=letter)
+
+            async def digest(now: datetime) -> int:
+                return await weekly_digest(uow_factory, now, ledger=ledger)
+
+            self.sweeps.every("receivables.ladder", timedelta(minutes=s.ladder_sweep_minutes),
+                              ladder)
+            async def ratings(now: datetime) -> int:
+                return await recheck_ratings(uow_factory, now, ledger=ledger)
+
+            self.sweeps.every("receivables.digest", timedelta(hours=1), digest)
+            self.sweeps.every("credit.recheck", timedelta(hours=1), ratings)
         if app.job_queue is not None:
             self.sweeps.install(app.job_queue, built.uow_factory, self.clock, built.ops)
         self._workers = [

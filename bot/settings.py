@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -19,6 +19,7 @@ from pydantic_settings import (
 from domain.admission import AdmissionPolicy
 from domain.cases import CasePolicy
 from domain.enums import Grade, Locale
+from domain.receivables import LadderPolicy
 
 CONFIG_ENV = "DCM_CONFIG"
 DEFAULT_CONFIG = Path("dcm.toml")
@@ -62,6 +63,16 @@ class Settings(BaseSettings):
     survey_low_score: int = Field(default=2, ge=1, le=4)  # at or below: reopened for review
     starting_grade: Grade = Grade.B  # ADM approval
     credit_currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")  # credit limits
+    # Receivables (AR-2): the ladder's days from the due date, one per rung (friendly
+    # reminder, first overdue day, call task, dunning letter, suspension, legal action)
+    dunning_days: tuple[int, int, int, int, int, int] = (-3, 1, 7, 15, 30, 60)
+    business_hours: tuple[int, int] = (9, 18)  # alerts go out on working days, these hours
+    ladder_sweep_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    credit_ratings: tuple[str, ...] = ("AAA", "AA", "A", "B", "C")  # RISK-1, best first
+    normal_credit_rating: str = "A"  # new customers' rating; the monthly re-check's ceiling
+    company_name: str = ""  # on dunning letters
+    company_address: str = ""
+    company_phone: str = ""
     default_credit_limit: Decimal = Field(default=Decimal("0"), ge=0)
     # Telegram pacing (R5)
     rate_limit_global_per_second: float = Field(default=25, gt=0)
@@ -101,6 +112,34 @@ class Settings(BaseSettings):
         if path.is_file():
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
         return tuple(sources)
+
+    @field_validator("dunning_days")
+    @classmethod
+    def _ladder_rises(cls, v: tuple[int, ...]) -> tuple[int, ...]:
+        if list(v) != sorted(set(v)):
+            raise ValueError("the days must rise, each rung after the one before")
+        return v
+
+    @field_validator("business_hours")
+    @classmethod
+    def _hours(cls, v: tuple[int, int]) -> tuple[int, int]:
+        if not 0 <= v[0] < v[1] <= 24:
+            raise ValueError("give opening and closing hours, e.g. [9, 18]")
+        return v
+
+    @field_validator("credit_ratings")
+    @classmethod
+    def _ratings(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        if len(v) < 2 or len(set(v)) != len(v):
+            raise ValueError("at least two distinct levels, best first")
+        return v
+
+    @field_validator("normal_credit_rating")
+    @classmethod
+    def _normal_rating_is_a_level(cls, v: str, info: ValidationInfo) -> str:
+        if v not in info.data.get("credit_ratings", ()):
+            raise ValueError("must be one of the credit_ratings levels")
+        return v
 
     @field_validator("telegram_token")
     @classmethod
@@ -194,6 +233,12 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    def ladder_policy(self) -> LadderPolicy:
+        """The dunning ladder's numbers (AR-2, RISK-1) in one value."""
+        return LadderPolicy(days=self.dunning_days, business_start=self.business_hours[0],
+                            business_end=self.business_hours[1], ratings=self.credit_ratings,
+                            normal_rating=self.normal_credit_rating)
 
     def admission_policy(self) -> AdmissionPolicy:
         """The admission numbers (ADM-3, ADM approval) in one value."""

@@ -24,6 +24,7 @@ from handlers import (
     dialogs,
     invites,
     orders,
+    receivables,
 )
 from handlers.context import BotContext
 from handlers.errors import on_error
@@ -63,6 +64,10 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         CommandHandler("export", customer_file.cmd_export, filters=private),
         CommandHandler("prospects", customer_file.cmd_prospects),
         CommandHandler("join", customer_file.PROSPECT.start, filters=private),
+        CommandHandler("receivables", receivables.cmd_receivables),
+        CommandHandler("statement", receivables.cmd_statement),
+        CommandHandler("confirm", receivables.cmd_confirm),
+        CommandHandler("credit", receivables.cmd_credit),
         CallbackQueryHandler(buttons.cb_route),
         MessageHandler(filters.COMMAND, common.cmd_unknown),
         MessageHandler(filters.ALL, common.msg_other),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
-from handlers import admission, casedesk, common, customer_file, orders
+from handlers import admission, casedesk, common, customer_file, orders, receivables
 from handlers import callbacks as cb
 from handlers.context import BotContext
 
@@ -30,6 +30,8 @@ async def cb_route(update: Update, context: BotContext) -> None:
         await customer_file.cb_file_updated(update, context, data.ident)
     elif isinstance(data, cb.Ref):
         await casedesk.cb_ref(update, context, data)
+    elif isinstance(data, cb.CreditDecision):
+        await receivables.cb_credit(update, context, data)
     elif isinstance(data, cb.ProspectButton):
         await customer_file.cb_prospect(update, context, data)
     elif isinstance(data, cb.AppButton):

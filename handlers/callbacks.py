@@ -84,6 +84,14 @@ class ProspectButton:
 
 
 @dataclass(frozen=True)
+class CreditDecision:
+    """Finance's or the executive's verdict on a suspension or an order over the limit."""
+
+    approve: bool
+    request_id: int
+
+
+@dataclass(frozen=True)
 class AppButton:
     """An admission button on a review step: v(iew), ok, no, q(uestion), f(iles), a(nswer)."""
 
@@ -92,7 +100,7 @@ class AppButton:
 
 
 Callback = (OrdersPage | OpenOrder | ChooseLanguage | DialogChoice | CaseButton | CustomerCase
-            | SurveyScore | Ref | QueuePage | AppButton | ProspectButton)
+            | SurveyScore | Ref | QueuePage | AppButton | ProspectButton | CreditDecision)
 _DIALOG = re.compile(r"dlg:([a-z]{1,8}):([1-9][0-9]{0,5}):([A-Za-z0-9_-]{1,24})")
 _CASE = re.compile(r"cs:([a-z]{1,4}):([1-9][0-9]{0,11}):([0-9]{1,9})(?::([1-9][0-9]{0,11}))?")
 _CUSTOMER = re.compile(r"cc:(acc|rej|dly|dln):([1-9][0-9]{0,11}):([1-9][0-9]{0,8})")
@@ -100,6 +108,7 @@ _SURVEY = re.compile(r"sv:([1-9][0-9]{0,11}):([1-5])")
 _REF = re.compile(r"(fw|ca|tk|cu):([1-9][0-9]{0,11})")
 _PROSPECT = re.compile(r"pr:(new|v|c|p|a):([0-9]{1,12})(?::([0-9]{1,2}))?")
 _QUEUE = re.compile(r"q:([1-9][0-9]{0,5})")
+_CREDIT = re.compile(r"cr:(ok|no):([1-9][0-9]{0,11})")
 _APP = re.compile(r"ap:(v|ok|no|q|f|a):([1-9][0-9]{0,11})")
 
 _PATTERNS: list[tuple[re.Pattern[str], type[OrdersPage] | type[OpenOrder]]] = [
@@ -133,6 +142,8 @@ def encode(data: Callback) -> str:
         text = f"q:{data.page}"
     elif isinstance(data, AppButton):
         text = f"ap:{data.act}:{data.step_id}"
+    elif isinstance(data, CreditDecision):
+        text = f"cr:{'ok' if data.approve else 'no'}:{data.request_id}"
     elif isinstance(data, ProspectButton):
         text = f"pr:{data.act}:{data.ident}" + (f":{data.arg}" if data.arg is not None else "")
     else:
@@ -168,6 +179,8 @@ def decode(text: str | None) -> Callback | None:
         return QueuePage(int(m.group(1)))
     if m := _APP.fullmatch(text):
         return AppButton(m.group(1), int(m.group(2)))
+    if m := _CREDIT.fullmatch(text):
+        return CreditDecision(m.group(1) == "ok", int(m.group(2)))
     if m := _PROSPECT.fullmatch(text):
         return ProspectButton(m.group(1), int(m.group(2)),
                               int(m.group(3)) if m.group(3) else None)

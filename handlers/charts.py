@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from domain.cases import CaseKind, CaseStatus
+from domain.receivables import BUCKET_LABEL, Bucket
 from handlers.context import Translator
 from services.cases import CATEGORY_LABEL, KIND_LABEL
 from services.casework import STATUS_LABEL, Report
+from services.receivables import Overview
 
 _LOCK = threading.Lock()  # pyplot keeps global state
 COLOURS = {
@@ -78,6 +80,37 @@ def complaints_chart(t: Translator, report: Report) -> bytes:
             ax.set_title(t.gettext("Cases by category and status"))
             ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=3,
                       fontsize="small", frameon=False)
+            fig.tight_layout()
+            out = io.BytesIO()
+            fig.savefig(out, format="png")
+            return out.getvalue()
+        finally:
+            plt.close(fig)
+
+
+def aging_chart(t: Translator, view: Overview) -> bytes:
+    """Open receivables per aging bucket, one group of bars per currency; PNG bytes."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    with _LOCK:
+        font = _font()
+        if font is not None:
+            plt.rcParams["font.family"] = font.get_name()
+        currencies = sorted(view.totals)
+        fig, axes = plt.subplots(1, len(currencies), figsize=(3.6 * len(currencies) + 1.5, 3.8),
+                                 dpi=110, squeeze=False)
+        try:
+            shades = ["#2ca02c", "#bcbd22", "#ff7f0e", "#d62728", "#7f0000"]
+            for ax, currency in zip(axes[0], currencies, strict=True):
+                values = [float(view.totals[currency][b]) for b in Bucket]
+                ax.bar([t.gettext(BUCKET_LABEL[b]) for b in Bucket], values, color=shades)
+                ax.set_title(currency)
+                ax.tick_params(axis="x", labelrotation=30, labelsize="small")
+                ax.ticklabel_format(axis="y", style="plain")
+            fig.suptitle(t.gettext("Receivables by age"))
             fig.tight_layout()
             out = io.BytesIO()
             fig.savefig(out, format="png")

@@ -17,6 +17,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from domain.admission import AdmissionPolicy
 from domain.calendar import WorkingCalendar
 from domain.cases import CasePolicy
+from domain.receivables import LadderPolicy
 from services.cards import Actor
 from services.ports import UnitOfWork
 
@@ -57,6 +58,7 @@ class Runtime:
     case_policy: CasePolicy
     admission_policy: AdmissionPolicy = field(default_factory=AdmissionPolicy)
     info_update_days: int = 3  # INFO-5
+    ladder_policy: LadderPolicy = field(default_factory=LadderPolicy)  # AR-2
     dialog_timeout: timedelta = timedelta(minutes=60)
     page_size: int = 5
 

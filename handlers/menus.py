@@ -30,6 +30,11 @@ CONSENT = ("consent", N_("Record a consent to disclose: /consent CODE"))
 EXPORT = ("export", N_("Send data out under a consent: /export CODE SCOPE RECIPIENT"))
 PROSPECTS = ("prospects", N_("Your prospects"))
 JOIN = ("join", N_("Ask to become a customer"))
+STATEMENT = ("statement", N_("Your invoices and what is open"))
+RECEIVABLES = ("receivables", N_("Open receivables by age"))
+STAFF_STATEMENT = ("statement", N_("A customer's invoices: /statement CODE"))
+CONFIRM = ("confirm", N_("Confirm a pending order: /confirm NUMBER"))
+CREDIT = ("credit", N_("Change a credit line: /credit CODE LIMIT DAYS REASON"))
 
 
 def commands_for(actor: Actor | None) -> list[tuple[str, str]]:
@@ -38,7 +43,7 @@ def commands_for(actor: Actor | None) -> list[tuple[str, str]]:
         return [START, HELP, JOIN, LANGUAGE]
     commands: list[tuple[str, str]] = []
     if actor.is_contact:
-        commands += [ORDERS, ORDER, COMPLAINT, INQUIRY, CASES]
+        commands += [ORDERS, ORDER, COMPLAINT, INQUIRY, CASES, STATEMENT]
     if actor.is_staff:
         if sees_all_orders(actor.roles) or sees_owned_orders(actor.roles):
             commands += [STAFF_ORDERS if not actor.is_contact else ORDERS, ORDER]
@@ -60,6 +65,12 @@ def commands_for(actor: Actor | None) -> list[tuple[str, str]]:
             commands.append(CONSENT)
         if {Role.LEGAL, Role.EXECUTIVE, Role.ADMIN} & actor.roles:
             commands.append(EXPORT)
+        if {Role.SALES, Role.SALES_HEAD, Role.FINANCE, Role.EXECUTIVE, Role.ADMIN} & actor.roles:
+            commands += [RECEIVABLES, STAFF_STATEMENT]
+        if {Role.SALES, Role.SALES_HEAD, Role.FINANCE, Role.ADMIN} & actor.roles:
+            commands.append(CONFIRM)
+        if Role.FINANCE in actor.roles:
+            commands.append(CREDIT)
     commands = list(dict.fromkeys(commands))
     return [*commands, HELP, LANGUAGE, CANCEL]
 

@@ -7,7 +7,11 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from storage.reliability import DueWorkRepository, OutboxRepository
+    from storage.reliability import (
+        DueWorkRepository,
+        OutboxRepository,
+        RuntimeStateRepository,
+    )
     from storage.repositories import (
         ApplicationRepository,
         AuditRepository,
@@ -20,6 +24,7 @@ if TYPE_CHECKING:
         InviteRepository,
         OrderRepository,
         PrefRepository,
+        ReceivablesRepository,
         StaffRepository,
     )
 
@@ -55,6 +60,9 @@ class UnitOfWork(Protocol):
     def due(self) -> DueWorkRepository: ...
 
     @property
+    def state(self) -> RuntimeStateRepository: ...
+
+    @property
     def dialogs(self) -> DialogRepository: ...
 
     @property
@@ -68,6 +76,9 @@ class UnitOfWork(Protocol):
 
     @property
     def customer_file(self) -> CustomerFileRepository: ...
+
+    @property
+    def receivables(self) -> ReceivablesRepository: ...
 
 
     async def __aenter__(self) -> UnitOfWork: ...

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
@@ -104,6 +105,8 @@ class Customer(Base):
     credit_limit: Mapped[Decimal | None]
     credit_currency: Mapped[str] = mapped_column(String(3), default="CNY")
     payment_term_days: Mapped[int | None]
+    credit_rating: Mapped[str] = mapped_column(String(8), default="A")  # RISK-1
+    suspended_at: Mapped[datetime | None]  # supply suspended (AR-2); new orders blocked
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -514,6 +517,78 @@ class Prospect(Base):
     updated_at: Mapped[datetime]
 
 
+class Invoice(Base):
+    """An invoice to a customer (ORD-5) and where it stands on the dunning ladder (AR-2)."""
+
+    __tablename__ = "invoices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    invoice_no: Mapped[str] = mapped_column(String(64), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+    amount: Mapped[Decimal]
+    paid: Mapped[Decimal] = mapped_column(default=Decimal("0"))
+    currency: Mapped[str] = mapped_column(String(3))
+    issued_on: Mapped[date]
+    due_on: Mapped[date]
+    status: Mapped[str] = mapped_column(String(8))  # open, paid
+    rung: Mapped[int | None]  # the last ladder rung done (index into domain LADDER)
+    next_rung_at: Mapped[datetime | None]  # when the sweep should look at it again
+    settled_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_invoices_status_next_rung", "status", "next_rung_at"),)
+
+
+class Payment(Base):
+    """A payment against an invoice; partial payments add up."""
+
+    __tablename__ = "payments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    amount: Mapped[Decimal]
+    paid_on: Mapped[date]
+    reference: Mapped[str] = mapped_column(String(100), default="")
+    imported_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("invoice_id", "paid_on", "amount", "reference"),)
+
+
+class DunningLetter(Base):
+    """A dunning letter as sent: the PDF is kept (AR-2)."""
+
+    __tablename__ = "dunning_letters"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    locale: Mapped[str] = mapped_column(String(16))
+    filename: Mapped[str] = mapped_column(String(200))
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]
+
+
+class CreditRequest(Base):
+    """A decision finance, then the executive take in chat: suspend supply, or let an order
+    through over the credit limit (AR-2, RISK-2)."""
+
+    __tablename__ = "credit_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # suspend, order
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+    status: Mapped[str] = mapped_column(String(16))  # finance, executive, approved, rejected
+    reason: Mapped[str] = mapped_column(Text, default="")
+    finance_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    finance_at: Mapped[datetime | None]
+    executive_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    executive_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
 class Dialog(Base):
     """The one multi-step dialog a user is in, kept in the database so it survives a crash (R9)."""
 
@@ -554,15 +629,19 @@ __all__ = [
     "Consent",
     "Contact",
     "CorrectiveAction",
+    "CreditRequest",
     "Customer",
     "CustomerInfo",
     "Dialog",
     "DueWork",
+    "DunningLetter",
     "InboxUpdate",
     "Invite",
+    "Invoice",
     "Order",
     "OrderStatusChange",
     "OutboxMessage",
+    "Payment",
     "Prospect",
     "ReviewStep",
     "RuntimeState",

@@ -7,11 +7,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, case, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import DueWork, InboxUpdate, OutboxMessage, RuntimeState
-from storage.repositories import core_execute
+from storage.repositories import core_execute, dialect_insert
 
 
 def _dialect(session: AsyncSession) -> str:
@@ -19,11 +18,7 @@ def _dialect(session: AsyncSession) -> str:
     return bind.dialect.name
 
 
-def _insert(session: AsyncSession, model: Any) -> Any:
-    """Return a dialect insert that supports ON CONFLICT DO NOTHING."""
-    if _dialect(session) == "postgresql":
-        return postgresql.insert(model)
-    return sqlite.insert(model)
+_insert = dialect_insert
 
 
 async def _claim_ids(

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, bindparam, func, select, update
 from sqlalchemy import case as sa_case
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -30,12 +31,16 @@ from storage.models import (
     Consent,
     Contact,
     CorrectiveAction,
+    CreditRequest,
     Customer,
     CustomerInfo,
     Dialog,
+    DunningLetter,
     Invite,
+    Invoice,
     Order,
     OrderStatusChange,
+    Payment,
     Prospect,
     ReviewStep,
     Staff,
@@ -101,6 +106,14 @@ class CustomerRepository:
             raise NotFound()
         return customer
 
+    async def below_rating(self, best: str) -> list[Customer]:
+        stmt = select(Customer).where(Customer.credit_rating != best).order_by(Customer.id)
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def owned_by(self, staff_id: int) -> list[Customer]:
+        stmt = select(Customer).where(Customer.owner_id == staff_id).order_by(Customer.code)
+        return list((await self.session.execute(stmt)).scalars())
+
     async def get_by_code(self, code: str) -> Customer | None:
         stmt = select(Customer).where(Customer.code == code)
         return (await self.session.execute(stmt)).scalar_one_or_none()
@@ -128,6 +141,10 @@ class ContactRepository:
 
     async def get(self, contact_id: int) -> Contact | None:
         return await self.session.get(Contact, contact_id)
+
+    async def of_customer(self, customer_id: int) -> list[Contact]:
+        stmt = select(Contact).where(Contact.customer_id == customer_id).order_by(Contact.id)
+        return list((await self.session.execute(stmt)).scalars())
 
     async def get_by_telegram_id(self, telegram_id: int) -> Contact | None:
         stmt = (
@@ -216,6 +233,9 @@ class OrderRepository:
         fields = dict(zip(OrderView.__dataclass_fields__, first[:15], strict=False))
         history = tuple(StatusRef(r[18], r[19]) for r in rows if r[18] is not None)
         return OrderView(**fields, customer=CustomerRef(*first[15:18]), history=history)
+
+    async def get(self, order_id: int) -> Order | None:
+        return await self.session.get(Order, order_id, populate_existing=True)
 
     async def by_numbers(self, numbers: Sequence[str]) -> dict[str, Order]:
         result: dict[str, Order] = {}
@@ -320,6 +340,13 @@ class OrderView:
     status: OrderStatus
     customer: CustomerRef
     history: tuple[StatusRef, ...]
+
+
+def dialect_insert(session: AsyncSession, model: Any) -> Any:
+    """Return a dialect insert that supports ON CONFLICT DO NOTHING."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(model)
+    return sqlite.insert(model)
 
 
 async def core_execute(session: Any, stmt: Any, params: dict[str, Any]) -> Any:
@@ -728,4 +755,93 @@ class CustomerFileRepository:
         """The sales rep the newest assigned prospect went to (for round robin)."""
         stmt = (select(Prospect.owner_id).where(Prospect.owner_id.is_not(None))
                 .order_by(Prospect.id.desc()).limit(1))
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+
+class ReceivablesRepository:
+    """Invoices, payments, dunning letters and credit requests (AR-1, AR-2, RISK-1..RISK-3)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add_invoice(self, **fields: Any) -> Invoice:
+        invoice = Invoice(**fields)
+        self.session.add(invoice)
+        return invoice
+
+    async def invoice(self, invoice_id: int) -> Invoice | None:
+        return await self.session.get(Invoice, invoice_id, populate_existing=True)
+
+    async def by_numbers(self, numbers: Sequence[str]) -> dict[str, Invoice]:
+        if not numbers:
+            return {}
+        stmt = select(Invoice).where(Invoice.invoice_no.in_(list(numbers)))
+        return {i.invoice_no: i for i in (await self.session.execute(stmt)).scalars()}
+
+    async def add_payment(self, *, invoice_id: int, amount: Decimal, paid_on: date,
+                          reference: str, now: datetime) -> bool:
+        """Record a payment once (a re-imported file adds nothing); True if it is new."""
+        stmt = dialect_insert(self.session, Payment).values(
+            invoice_id=invoice_id, amount=amount, paid_on=paid_on, reference=reference,
+            imported_at=now,
+        ).on_conflict_do_nothing().returning(Payment.id)
+        return (await self.session.execute(stmt)).first() is not None
+
+    async def due_for_ladder(self, now: datetime, *, limit: int,
+                             after_id: int = 0) -> list[int]:
+        """Open invoices whose next rung has come: the index keeps this to the due ones."""
+        stmt = (select(Invoice.id)
+                .where(Invoice.status == "open", Invoice.next_rung_at <= now,
+                       Invoice.id > after_id)
+                .order_by(Invoice.id).limit(limit))
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def move_rung(self, invoice_id: int, *, was: int | None, to: int | None,
+                        next_at: datetime | None) -> bool:
+        """Move an invoice on the ladder only from where the caller saw it: once per rung."""
+        current = (Invoice.rung.is_(None) if was is None else Invoice.rung == was)
+        stmt = (update(Invoice).where(Invoice.id == invoice_id, Invoice.status == "open",
+                                      current)
+                .values(rung=to, next_rung_at=next_at).returning(Invoice.id)
+                .execution_options(synchronize_session=False))
+        return (await self.session.execute(stmt)).first() is not None
+
+    async def open_for(self, customer_ids: Sequence[int] | None) -> list[Invoice]:
+        stmt = select(Invoice).where(Invoice.status == "open")
+        if customer_ids is not None:
+            stmt = stmt.where(Invoice.customer_id.in_(list(customer_ids)))
+        return list((await self.session.execute(stmt.order_by(Invoice.due_on))).scalars())
+
+    async def of_customer(self, customer_id: int, *, limit: int = 50) -> list[Invoice]:
+        stmt = (select(Invoice).where(Invoice.customer_id == customer_id)
+                .order_by(Invoice.due_on.desc(), Invoice.id.desc()).limit(limit))
+        return list((await self.session.execute(stmt)).scalars())
+
+    def add_letter(self, **fields: Any) -> DunningLetter:
+        letter = DunningLetter(**fields)
+        self.session.add(letter)
+        return letter
+
+    async def letter(self, letter_id: int) -> DunningLetter | None:
+        return await self.session.get(DunningLetter, letter_id)
+
+    def add_request(self, **fields: Any) -> CreditRequest:
+        request = CreditRequest(**fields)
+        self.session.add(request)
+        return request
+
+    async def request(self, request_id: int) -> CreditRequest | None:
+        return await self.session.get(CreditRequest, request_id, populate_existing=True)
+
+    async def move_request(self, request_id: int, *, was: str, **values: Any) -> bool:
+        stmt = (update(CreditRequest)
+                .where(CreditRequest.id == request_id, CreditRequest.status == was)
+                .values(**values).returning(CreditRequest.id)
+                .execution_options(synchronize_session=False))
+        return (await self.session.execute(stmt)).first() is not None
+
+    async def open_request(self, kind: str, customer_id: int) -> CreditRequest | None:
+        stmt = (select(CreditRequest)
+                .where(CreditRequest.kind == kind, CreditRequest.customer_id == customer_id,
+                       CreditRequest.status.in_(["finance", "executive"])).limit(1))
         return (await self.session.execute(stmt)).scalar_one_or_none()

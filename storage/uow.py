@@ -26,6 +26,7 @@ from storage.repositories import (
     InviteRepository,
     OrderRepository,
     PrefRepository,
+    ReceivablesRepository,
     StaffRepository,
 )
 
@@ -138,6 +139,10 @@ class SqlUnitOfWork:
     @property
     def customer_file(self) -> CustomerFileRepository:
         return self._repo(CustomerFileRepository)
+
+    @property
+    def receivables(self) -> ReceivablesRepository:
+        return self._repo(ReceivablesRepository)
 
     async def commit(self) -> None:
         await self.session.commit()

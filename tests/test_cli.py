@@ -106,6 +106,21 @@ def test_staff_import_invite_round_trip(env: dict[str, str], tmp_path: Path) -> 
     unknown = cli("invite", "NOPE", env=env)
     assert unknown.returncode == 1 and "no customer with code 'NOPE'" in unknown.stderr
 
+    header = ["invoice_no", "customer_code", "order_no", "amount", "currency", "issued_on",
+              "due_on"]
+    invoices = write_csv(tmp_path / "invoices.csv", header, [
+        ["INV-1", "ACME", "PO-1001", "1200.50", "TWD", "2026-10-01", "2026-10-31"],
+        ["INV-2", "ACME", "", "abc", "TWD", "2026-10-01", "2026-10-31"]])
+    failed = cli("import", "invoices", str(invoices), env=env)
+    assert failed.returncode == 1 and "line 3: amount: 'abc' is not a number" in failed.stderr
+    write_csv(invoices, header, [
+        ["INV-1", "ACME", "PO-1001", "1200.50", "TWD", "2026-10-01", "2026-10-31"]])
+    assert "1 created" in cli("import", "invoices", str(invoices), env=env).stdout
+    payments = write_csv(tmp_path / "payments.csv", ["invoice_no", "amount", "paid_on"],
+                         [["INV-1", "200.50", "2026-11-02"], ["INV-1", "1000", "2026-11-09"]])
+    assert "2 created" in cli("import", "payments", str(payments), env=env).stdout
+    assert "2 unchanged" in cli("import", "payments", str(payments), env=env).stdout
+
 
 def test_a_missing_file_is_one_line(env: dict[str, str]) -> None:
     result = cli("import", "orders", "/nonexistent/orders.csv", env=env)

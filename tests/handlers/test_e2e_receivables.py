@@ -1,0 +1,85 @@
+"""Receivables through the fake Bot API: a customer's statement in their language, finance's
+overview with its chart, and an order over the limit approved with buttons."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+
+from domain.calendar import WorkingCalendar
+from domain.enums import OrderStatus
+from domain.receivables import LadderPolicy
+from services import receivables
+from services.receivables import Ledger
+from tests.support.harness import Harness, buttons, running_bot
+from tests.support.world import (
+    ACME_CHEN,
+    EXEC_ZHOU,
+    FINANCE_MEI,
+    SALES_WANG,
+    invite_token,
+    seed,
+    write_csv,
+)
+
+NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
+LEDGER = Ledger(WorkingCalendar("CN", "Asia/Shanghai"), LadderPolicy(), "en")
+
+
+@pytest.fixture
+async def world(uow_factory, tmp_path, now: datetime):
+    await seed(uow_factory, tmp_path, now)
+    csv = write_csv(tmp_path / "inv.csv", ["invoice_no", "customer_code", "order_no", "amount",
+                                           "currency", "issued_on", "due_on"], [
+        ["INV-1", "ACME", "PO-1001", "100000", "TWD", "2026-09-01", "2026-10-12"],
+        ["INV-2", "ACME", "", "20000", "TWD", "2026-11-01", "2026-12-31"]])
+    await receivables.import_invoices(uow_factory(), csv, now=now, ledger=LEDGER)
+    async with uow_factory() as uow:
+        customer = await uow.customers.get_by_code("ACME")
+        assert customer is not None
+        customer.credit_currency, customer.credit_limit = "TWD", Decimal("125000")
+        uow.orders.add(order_no="PO-2002", customer_id=customer.id, order_date=date(2026, 11, 26),
+                       product="Steel pipe", spec="", quantity=Decimal("1200"), unit="pcs",
+                       unit_price=Decimal("12.5"), currency="TWD", delivery_date=None,
+                       delivery_place="", payment_terms="", expected_delivery=None,
+                       status=OrderStatus.PENDING, created_at=now, updated_at=now)
+        await uow.commit()
+    return uow_factory
+
+
+async def notice(h: Harness, who, fragment: str) -> dict:
+    h.runner.relay.wake.set()
+    return await h.api.wait_for(lambda: next(
+        (m for m in reversed(h.api.sent_to(who.id)) if fragment in m.get("text", "")), None))
+
+
+async def test_statement_overview_and_an_order_over_the_limit(world, db_url):
+    token = await invite_token(world, "ACME", NOW)
+    async with running_bot(db_url, lambda: NOW, timezone="Asia/Shanghai") as h:
+        await h.say(ACME_CHEN, f"/start {token}")
+        [statement] = await h.say(ACME_CHEN, "/statement")
+        assert "INV-1" in statement["text"] and "INV-2" in statement["text"]
+        assert "100,000.00" in statement["text"] and "46" in statement["text"]  # days overdue
+        [usage] = await h.say(SALES_WANG, "/statement")
+        assert "/statement ACME" in usage["text"]
+        [overview] = await h.say(FINANCE_MEI, "/receivables")
+        assert "120,000.00" in overview["text"] and "ACME" in overview["text"]
+        await h.api.wait_for(lambda: [c for c in h.api.calls_of("sendPhoto")
+                                      if c.params["chat_id"] == FINANCE_MEI.id])
+        # 120,000 open + 15,000 for the order > 125,000: finance, then the executive.
+        [held] = await h.say(SALES_WANG, "/confirm PO-2002")
+        assert "PO-2002" in held["text"]
+        ask = await notice(h, FINANCE_MEI, "PO-2002")
+        approve = next(d for _, d in buttons(ask) if d.startswith("cr:ok:"))
+        forged = await h.press(ACME_CHEN, statement, approve)  # a customer cannot decide
+        assert forged.get("show_alert")
+        answer = await h.press(FINANCE_MEI, ask, approve)
+        assert "executive" in answer["text"]
+        ask = await notice(h, EXEC_ZHOU, "PO-2002")
+        await h.press(EXEC_ZHOU, ask, next(d for _, d in buttons(ask) if d.startswith("cr:ok:")))
+        await notice(h, SALES_WANG, "超出信用额度的订单")  # told in Simplified Chinese
+    async with world() as uow:
+        orders = await uow.orders.by_numbers(["PO-2002"])
+        assert orders["PO-2002"].status == OrderStatus.CONFIRMED
