@@ -26,6 +26,8 @@ async def cb_route(update: Update, context: BotContext) -> None:
         await casedesk.cb_customer(update, context, data)
     elif isinstance(data, cb.SurveyScore):
         await casedesk.cb_survey(update, context, data)
+    elif isinstance(data, cb.Ref) and data.kind == "st":
+        await receivables.cb_statement(update, context, data.ident)
     elif isinstance(data, cb.Ref) and data.kind == "cu":
         await customer_file.cb_file_updated(update, context, data.ident)
     elif isinstance(data, cb.Ref):

@@ -62,7 +62,7 @@ class SurveyScore:
 @dataclass(frozen=True)
 class Ref:
     """A button naming one record: fw (a forwarded question), ca (a corrective action),
-    tk (a task)."""
+    tk (a task), cu (a customer-file update), st (a customer's statement)."""
 
     kind: str
     ident: int
@@ -105,7 +105,7 @@ _DIALOG = re.compile(r"dlg:([a-z]{1,8}):([1-9][0-9]{0,5}):([A-Za-z0-9_-]{1,24})"
 _CASE = re.compile(r"cs:([a-z]{1,4}):([1-9][0-9]{0,11}):([0-9]{1,9})(?::([1-9][0-9]{0,11}))?")
 _CUSTOMER = re.compile(r"cc:(acc|rej|dly|dln):([1-9][0-9]{0,11}):([1-9][0-9]{0,8})")
 _SURVEY = re.compile(r"sv:([1-9][0-9]{0,11}):([1-5])")
-_REF = re.compile(r"(fw|ca|tk|cu):([1-9][0-9]{0,11})")
+_REF = re.compile(r"(fw|ca|tk|cu|st):([1-9][0-9]{0,11})")
 _PROSPECT = re.compile(r"pr:(new|v|c|p|a):([0-9]{1,12})(?::([0-9]{1,2}))?")
 _QUEUE = re.compile(r"q:([1-9][0-9]{0,5})")
 _CREDIT = re.compile(r"cr:(ok|no):([1-9][0-9]{0,11})")

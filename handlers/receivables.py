@@ -8,7 +8,7 @@ import contextlib
 from decimal import Decimal
 from html import escape
 
-from telegram import Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
@@ -27,11 +27,14 @@ def ledger_of(context: BotContext) -> Ledger:
     return Ledger(runtime.calendar, runtime.ladder_policy, runtime.default_locale)
 
 
-async def _send(update: Update, context: BotContext, text: str) -> None:
+async def _send(update: Update, context: BotContext, text: str,
+                markup: InlineKeyboardMarkup | None = None) -> None:
     chat = update.effective_chat
     assert chat is not None
-    for part in split_text(text):
-        await context.bot.send_message(chat.id, part, parse_mode=ParseMode.HTML)
+    parts = split_text(text)
+    for index, part in enumerate(parts):
+        await context.bot.send_message(chat.id, part, parse_mode=ParseMode.HTML,
+                                       reply_markup=markup if index == len(parts) - 1 else None)
 
 
 def overview_text(t: Translator, view: receivables.Overview) -> str:
@@ -64,7 +67,11 @@ async def cmd_receivables(update: Update, context: BotContext) -> None:
     view = await receivables.overview(context.uow(), context.me, now=context.now(),
                                       ledger=ledger_of(context))
     t = context.t
-    await _send(update, context, overview_text(t, view))
+    rows = [[InlineKeyboardButton(f"{code} · {name}"[:60], callback_data=cb.encode(
+        cb.Ref("st", customer_id)))]
+        for (code, name, *_), customer_id in zip(view.worst, view.worst_ids, strict=True)]
+    await _send(update, context, overview_text(t, view),
+                InlineKeyboardMarkup(rows) if rows else None)
     if view.totals:
         png = await asyncio.to_thread(charts.aging_chart, t, view)
         chat = update.effective_chat
@@ -78,8 +85,22 @@ async def cmd_statement(update: Update, context: BotContext) -> None:
     if code is None and context.me.customer_id is None:
         raise DomainError(N_("Send the customer code after the command, e.g. /statement "
                              "{example}."), example="ACME")
+    await _statement(update, context, code=code)
+
+
+async def cb_statement(update: Update, context: BotContext, customer_id: int) -> None:
+    """Drill into one of the worst accounts from /receivables."""
+    query = update.callback_query
+    assert query is not None
+    await _statement(update, context, customer_id=customer_id)
+    await query.answer()
+
+
+async def _statement(update: Update, context: BotContext, *, code: str | None = None,
+                     customer_id: int | None = None) -> None:
     name, lines = await receivables.statement(context.uow(), context.me, now=context.now(),
-                                              ledger=ledger_of(context), code=code)
+                                              ledger=ledger_of(context), code=code,
+                                              customer_id=customer_id)
     t = context.t
     out = ["<b>" + escape(t.gettext("Statement of {company}").format(company=name)) + "</b>"]
     if not lines:

@@ -668,6 +668,7 @@ class Overview:
     today: date
     totals: dict[str, dict[Bucket, Decimal]]  # currency -> bucket -> open amount
     worst: list[tuple[str, str, str, Decimal, int]]  # code, name, currency, overdue, days
+    worst_ids: list[int] = field(default_factory=list)  # the same customers' ids
 
 
 async def overview(uow: UnitOfWork, actor: Actor, *, now: datetime,
@@ -693,12 +694,13 @@ async def overview(uow: UnitOfWork, actor: Actor, *, now: datetime,
                 amount, days = overdue.get(key, (Decimal("0"), 0))
                 overdue[key] = (amount + _open(invoice),
                                 max(days, (today - invoice.due_on).days))
-        worst = []
+        worst, ids = [], []
         for (customer_id, currency), (amount, days) in sorted(
                 overdue.items(), key=lambda kv: (-kv[1][1], -kv[1][0]))[:5]:
             customer = await uow.customers.get(customer_id)
             worst.append((customer.code, customer.name, currency, amount, days))
-        return Overview(today, dict(totals), worst)
+            ids.append(customer_id)
+        return Overview(today, dict(totals), worst, ids)
 
 
 @dataclass(frozen=True)
@@ -714,11 +716,14 @@ class StatementLine:
 
 
 async def statement(uow: UnitOfWork, actor: Actor, *, now: datetime,
-                    ledger: Ledger, code: str | None = None) -> tuple[str, list[StatementLine]]:
+                    ledger: Ledger, code: str | None = None,
+                    customer_id: int | None = None) -> tuple[str, list[StatementLine]]:
     """A customer's own invoices (contacts), or one customer's (finance, its sales rep)."""
     today = now.astimezone(ledger.calendar.tz).date()
     async with uow:
         found: Customer | None
+        if customer_id is not None:
+            code = (await uow.customers.get(customer_id)).code
         if actor.customer_id is not None and code is None:
             found = await uow.customers.get(actor.customer_id)
         else:

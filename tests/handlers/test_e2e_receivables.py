@@ -68,6 +68,13 @@ async def test_statement_overview_and_an_order_over_the_limit(world, db_url):
         assert "120,000.00" in overview["text"] and "ACME" in overview["text"]
         await h.api.wait_for(lambda: [c for c in h.api.calls_of("sendPhoto")
                                       if c.params["chat_id"] == FINANCE_MEI.id])
+        drill = next(d for _, d in buttons(overview) if d.startswith("st:"))
+        before = len(h.api.sent_to(FINANCE_MEI.id))
+        await h.press(FINANCE_MEI, overview, drill)  # into the worst account
+        await h.api.wait_for(lambda: len(h.api.sent_to(FINANCE_MEI.id)) > before)
+        assert "INV-1" in h.api.sent_to(FINANCE_MEI.id)[-1]["text"]
+        forged = await h.press(SALES_WANG, statement, "st:2")  # Globex is not Wang's
+        assert forged.get("show_alert")
         # 120,000 open + 15,000 for the order > 125,000: finance, then the executive.
         [held] = await h.say(SALES_WANG, "/confirm PO-2002")
         assert "PO-2002" in held["text"]
