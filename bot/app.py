@@ -92,6 +92,7 @@ def build_application(
         admission_policy=settings.admission_policy(),
         info_update_days=settings.info_update_days,
         ladder_policy=settings.ladder_policy(),
+        care_policy=settings.care_policy(),
         dialog_timeout=timedelta(minutes=settings.dialog_timeout_minutes),
     )
     app.bot_data["catalogs"] = catalogs

@@ -25,6 +25,7 @@ from bot.sweeps import Sweeps, register_case_deadlines
 from domain.calendar import WorkingCalendar
 from handlers.letters import dunning_letter_pdf
 from services.admission import REVIEW_KIND, Admission, on_review_due
+from services.care import EVENT_KIND, Care, daily_digest, greetings, on_event_due
 from services.case_sla import SLA_KIND, Desk
 from services.customer_file import INFO_KIND, PROSPECT_KIND, on_info_due
 from services.dialogs import TIMEOUT_KIND, expire_dialog
@@ -145,6 +146,22 @@ class BotRunner:
 
             self.sweeps.every("receivables.digest", timedelta(hours=1), digest)
             self.sweeps.every("credit.recheck", timedelta(hours=1), ratings)
+            looks_after = Care(ledger.calendar, s.holiday_region, s.care_policy(),
+                               s.default_locale, s.business_hours[0])
+
+            async def digests(now: datetime) -> int:
+                return await daily_digest(uow_factory, now, care=looks_after)
+
+            async def greet(now: datetime) -> int:
+                return await greetings(uow_factory, now, care=looks_after)
+
+            async def event_due(uow: Any, item: Any, now: datetime, late: bool) -> None:
+                await on_event_due(uow, item, now, late, care=looks_after)
+
+            if EVENT_KIND not in self.sweeps.handlers:
+                self.sweeps.on_due(EVENT_KIND, event_due)
+            self.sweeps.every("care.digest", timedelta(minutes=30), digests)
+            self.sweeps.every("care.greetings", timedelta(minutes=30), greet)
         if app.job_queue is not None:
             self.sweeps.install(app.job_queue, built.uow_factory, self.clock, built.ops)
         self._workers = [

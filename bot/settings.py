@@ -17,6 +17,7 @@ from pydantic_settings import (
 )
 
 from domain.admission import AdmissionPolicy
+from domain.care import CarePolicy
 from domain.cases import CasePolicy
 from domain.enums import Grade, Locale
 from domain.receivables import LadderPolicy
@@ -70,6 +71,15 @@ class Settings(BaseSettings):
     ladder_sweep_minutes: int = Field(default=30, ge=1, le=24 * 60)
     credit_ratings: tuple[str, ...] = ("AAA", "AA", "A", "B", "C")  # RISK-1, best first
     normal_credit_rating: str = "A"  # new customers' rating; the monthly re-check's ceiling
+    # Relationship care (CARE-1): calendar days between visits by grade, reminders
+    visit_days_a: int = Field(default=30, ge=1, le=730)
+    visit_days_b: int = Field(default=90, ge=1, le=730)
+    visit_days_c: int = Field(default=60, ge=1, le=730)  # C: every two months, payments
+    visit_remind_days: int = Field(default=2, ge=0, le=30)  # working days ahead, in the digest
+    visit_escalate_days: int = Field(default=5, ge=1, le=60)  # overdue: the sales head sees it
+    contact_days_a: int = Field(default=7, ge=1, le=365)  # SVC-2: a call or meeting this often
+    contact_days_b: int = Field(default=30, ge=1, le=365)
+    contact_days_c: int = Field(default=30, ge=1, le=365)
     company_name: str = ""  # on dunning letters
     company_address: str = ""
     company_phone: str = ""
@@ -233,6 +243,15 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    def care_policy(self) -> CarePolicy:
+        return CarePolicy(every_days={"A": self.visit_days_a, "B": self.visit_days_b,
+                                      "C": self.visit_days_c},
+                          remind_days=self.visit_remind_days,
+                          escalate_days=self.visit_escalate_days,
+                          contact_every_days={"A": self.contact_days_a,
+                                              "B": self.contact_days_b,
+                                              "C": self.contact_days_c})
 
     def ladder_policy(self) -> LadderPolicy:
         """The dunning ladder's numbers (AR-2, RISK-1) in one value."""

@@ -12,7 +12,6 @@ from html import escape
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from domain.admission import (
@@ -37,7 +36,7 @@ from handlers import callbacks as cb
 from handlers.complaints import attachment_of
 from handlers.context import BotContext, Translator
 from handlers.dialogs import register_dialog
-from handlers.render import split_text
+from handlers.render import dialog_button, reply_html
 from services import admission, dialogs
 from services.admission import (
     APP_STATUS_LABEL,
@@ -61,19 +60,9 @@ def adm_of(context: BotContext) -> Admission:
 
 def _choice(name: str, state: DialogState, t: Translator, msgid: str, value: str
             ) -> InlineKeyboardButton:
-    return InlineKeyboardButton(t.gettext(msgid), callback_data=cb.encode(
-        cb.DialogChoice(name, state.version, value)))
+    return dialog_button(name, state, t.gettext(msgid), value)
 
 
-async def _send(update: Update, context: BotContext, text: str,
-                markup: InlineKeyboardMarkup | None = None) -> None:
-    chat = update.effective_chat
-    assert chat is not None
-    parts = split_text(text)
-    for index, part in enumerate(parts):
-        await context.bot.send_message(chat.id, part, parse_mode=ParseMode.HTML,
-                                       reply_markup=markup if index == len(parts) - 1 else None,
-                                       disable_web_page_preview=True)
 
 
 # -- the application form -------------------------------------------------------------------
@@ -137,14 +126,14 @@ class ApplyDialog:
             text = summary(t, state.data)
             markup = InlineKeyboardMarkup([[_choice(self.name, state, t, N_("Submit"),
                                                     SUBMIT)], cancel])
-        await _send(update, context, escape(text) if step != "confirm" else text, markup)
+        await reply_html(update, context, escape(text) if step != "confirm" else text, markup)
 
     async def on_input(self, update: Update, context: BotContext, state: DialogState,
                        choice: str | None) -> None:
         t = context.t
         if choice == CANCEL:
             await dialogs.end_dialog(context.uow(), context.me)
-            await _send(update, context, escape(t.gettext("Cancelled. Nothing was sent.")))
+            await reply_html(update, context, escape(t.gettext("Cancelled. Nothing was sent.")))
             return
         data: dict[str, Any] = {"fields": dict(state.data.get("fields", {})),
                                 "decl": dict(state.data.get("decl", {})),
@@ -187,7 +176,7 @@ class ApplyDialog:
                 context.uow(), context.me, fields=data["fields"],
                 declarations=data["decl"], files=[Attachment(**f) for f in data["files"]],
                 now=context.now(), adm=adm_of(context), prospect_id=data.get("prospect"))
-            await _send(update, context, escape(t.gettext(
+            await reply_html(update, context, escape(t.gettext(
                 "Application {number} is filed. The sales head reviews it first; you will "
                 "hear of every step here. /application {number} shows where it stands."
             ).format(number=view.number)))
@@ -265,7 +254,7 @@ async def show(update: Update, context: BotContext, view: AppView) -> None:
         rows.append([_b(t, N_("Ask for more information"), "q", mine.step_id)])
     if view.files and view.steps:
         rows.append([_b(t, N_("Show files"), "f", view.steps[-1].step_id)])
-    await _send(update, context, card_text(t, view, for_stage=mine.stage if mine else None),
+    await reply_html(update, context, card_text(t, view, for_stage=mine.stage if mine else None),
                 InlineKeyboardMarkup(rows) if rows else None)
 
 
@@ -281,7 +270,7 @@ async def cmd_pending(update: Update, context: BotContext) -> None:
     t = context.t
     items = await admission.pending(context.uow(), context.me)
     if not items:
-        await _send(update, context, escape(t.gettext("Nothing waits for you.")))
+        await reply_html(update, context, escape(t.gettext("Nothing waits for you.")))
         return
     lines = ["<b>" + escape(t.gettext("Waiting for you")) + "</b>"]
     rows = []
@@ -295,7 +284,7 @@ async def cmd_pending(update: Update, context: BotContext) -> None:
         rows.append([InlineKeyboardButton(f"{item.number} · {item.company}"[:60],
                                           callback_data=cb.encode(cb.AppButton(
                                               act, item.step_id)))])
-    await _send(update, context, "\n".join(lines), InlineKeyboardMarkup(rows))
+    await reply_html(update, context, "\n".join(lines), InlineKeyboardMarkup(rows))
 
 
 async def cmd_application(update: Update, context: BotContext) -> None:
@@ -384,14 +373,15 @@ class ReviewDialog:
                     Verdict.INFO: t.gettext("{number}: what information do you need from the "
                                             "applicant?")}[verdict].format(number=number)
         markup = InlineKeyboardMarkup([[_choice(self.name, state, t, N_("Cancel"), CANCEL)]])
-        await _send(update, context, escape(text + "\n" + t.gettext("/cancel stops.")), markup)
+        await reply_html(update, context, escape(text + "\n" + t.gettext("/cancel stops.")),
+                         markup)
 
     async def on_input(self, update: Update, context: BotContext, state: DialogState,
                        choice: str | None) -> None:
         t = context.t
         if choice == CANCEL:
             await dialogs.end_dialog(context.uow(), context.me)
-            await _send(update, context, escape(t.gettext("Cancelled. Nothing was changed.")))
+            await reply_html(update, context, escape(t.gettext("Cancelled. Nothing was changed.")))
             return
         message = update.effective_message if update.callback_query is None else None
         if message is None or not message.text:
@@ -419,10 +409,10 @@ class ReviewDialog:
                 payment_term_days=data.get("term"))
         except AlreadyDecided as exc:
             await dialogs.end_dialog(context.uow(), context.me)
-            await _send(update, context, escape(t.gettext(exc.message).format(**exc.params)))
+            await reply_html(update, context, escape(t.gettext(exc.message).format(**exc.params)))
             return
         await dialogs.end_dialog(context.uow(), context.me)
-        await _send(update, context, escape(t.gettext("Recorded: {number} {verdict}.").format(
+        await reply_html(update, context, escape(t.gettext("Recorded: {number} {verdict}.").format(
             number=view.number, verdict=t.gettext(VERDICT_LABEL[
                 {"approve": StepStatus.APPROVED, "reject": StepStatus.REJECTED,
                  "info": StepStatus.INFO}[data["verdict"]]]))))
@@ -455,14 +445,14 @@ class AnswerDialog:
             text += "\n" + t.ngettext("{count} file received.", "{count} files received.",
                                       count).format(count=count)
         markup = InlineKeyboardMarkup([[_choice(self.name, state, t, N_("Cancel"), CANCEL)]])
-        await _send(update, context, escape(text), markup)
+        await reply_html(update, context, escape(text), markup)
 
     async def on_input(self, update: Update, context: BotContext, state: DialogState,
                        choice: str | None) -> None:
         t = context.t
         if choice == CANCEL:
             await dialogs.end_dialog(context.uow(), context.me)
-            await _send(update, context, escape(t.gettext("Cancelled. Nothing was sent.")))
+            await reply_html(update, context, escape(t.gettext("Cancelled. Nothing was sent.")))
             return
         message = update.effective_message if update.callback_query is None else None
         if message is None:
@@ -488,9 +478,9 @@ class AnswerDialog:
                                           now=context.now(), adm=adm_of(context))
         except AlreadyDecided as exc:
             await dialogs.end_dialog(context.uow(), context.me)
-            await _send(update, context, escape(t.gettext(exc.message).format(**exc.params)))
+            await reply_html(update, context, escape(t.gettext(exc.message).format(**exc.params)))
             return
-        await _send(update, context, escape(t.gettext(
+        await reply_html(update, context, escape(t.gettext(
             "Thank you. {number} goes back to the reviewer.").format(number=view.number)))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
-from handlers import admission, casedesk, common, customer_file, orders, receivables
+from handlers import admission, care, casedesk, common, customer_file, orders, receivables
 from handlers import callbacks as cb
 from handlers.context import BotContext
 
@@ -26,6 +26,12 @@ async def cb_route(update: Update, context: BotContext) -> None:
         await casedesk.cb_customer(update, context, data)
     elif isinstance(data, cb.SurveyScore):
         await casedesk.cb_survey(update, context, data)
+    elif isinstance(data, cb.Ref) and data.kind == "vs":
+        await care.cb_visit(update, context, data.ident)
+    elif isinstance(data, cb.EventButton):
+        await care.cb_event(update, context, data)
+    elif isinstance(data, cb.NewsOptOut):
+        await care.cb_opt_out(update, context)
     elif isinstance(data, cb.Ref) and data.kind == "st":
         await receivables.cb_statement(update, context, data.ident)
     elif isinstance(data, cb.Ref) and data.kind == "cu":

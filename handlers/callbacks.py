@@ -62,7 +62,8 @@ class SurveyScore:
 @dataclass(frozen=True)
 class Ref:
     """A button naming one record: fw (a forwarded question), ca (a corrective action),
-    tk (a task), cu (a customer-file update), st (a customer's statement)."""
+    tk (a task), cu (a customer-file update), st (a customer's statement), vs (log a visit
+    to a customer)."""
 
     kind: str
     ident: int
@@ -84,6 +85,19 @@ class ProspectButton:
 
 
 @dataclass(frozen=True)
+class EventButton:
+    """y/n: a contact's RSVP to an event; a: staff mark a reply as attended (CARE-3)."""
+
+    act: str
+    ident: int
+
+
+@dataclass(frozen=True)
+class NewsOptOut:
+    """A contact's one tap to receive no more news (SVC-4)."""
+
+
+@dataclass(frozen=True)
 class CreditDecision:
     """Finance's or the executive's verdict on a suspension or an order over the limit."""
 
@@ -100,14 +114,16 @@ class AppButton:
 
 
 Callback = (OrdersPage | OpenOrder | ChooseLanguage | DialogChoice | CaseButton | CustomerCase
-            | SurveyScore | Ref | QueuePage | AppButton | ProspectButton | CreditDecision)
+            | SurveyScore | Ref | QueuePage | AppButton | ProspectButton | CreditDecision
+            | NewsOptOut | EventButton)
 _DIALOG = re.compile(r"dlg:([a-z]{1,8}):([1-9][0-9]{0,5}):([A-Za-z0-9_-]{1,24})")
 _CASE = re.compile(r"cs:([a-z]{1,4}):([1-9][0-9]{0,11}):([0-9]{1,9})(?::([1-9][0-9]{0,11}))?")
 _CUSTOMER = re.compile(r"cc:(acc|rej|dly|dln):([1-9][0-9]{0,11}):([1-9][0-9]{0,8})")
 _SURVEY = re.compile(r"sv:([1-9][0-9]{0,11}):([1-5])")
-_REF = re.compile(r"(fw|ca|tk|cu|st):([1-9][0-9]{0,11})")
+_REF = re.compile(r"(fw|ca|tk|cu|st|vs):([1-9][0-9]{0,11})")
 _PROSPECT = re.compile(r"pr:(new|v|c|p|a):([0-9]{1,12})(?::([0-9]{1,2}))?")
 _QUEUE = re.compile(r"q:([1-9][0-9]{0,5})")
+_EVENT = re.compile(r"ev:(y|n|a):([1-9][0-9]{0,11})")
 _CREDIT = re.compile(r"cr:(ok|no):([1-9][0-9]{0,11})")
 _APP = re.compile(r"ap:(v|ok|no|q|f|a):([1-9][0-9]{0,11})")
 
@@ -142,6 +158,10 @@ def encode(data: Callback) -> str:
         text = f"q:{data.page}"
     elif isinstance(data, AppButton):
         text = f"ap:{data.act}:{data.step_id}"
+    elif isinstance(data, EventButton):
+        text = f"ev:{data.act}:{data.ident}"
+    elif isinstance(data, NewsOptOut):
+        text = "nw:off"
     elif isinstance(data, CreditDecision):
         text = f"cr:{'ok' if data.approve else 'no'}:{data.request_id}"
     elif isinstance(data, ProspectButton):
@@ -179,6 +199,10 @@ def decode(text: str | None) -> Callback | None:
         return QueuePage(int(m.group(1)))
     if m := _APP.fullmatch(text):
         return AppButton(m.group(1), int(m.group(2)))
+    if m := _EVENT.fullmatch(text):
+        return EventButton(m.group(1), int(m.group(2)))
+    if text == "nw:off":
+        return NewsOptOut()
     if m := _CREDIT.fullmatch(text):
         return CreditDecision(m.group(1) == "ok", int(m.group(2)))
     if m := _PROSPECT.fullmatch(text):

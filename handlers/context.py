@@ -16,6 +16,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from domain.admission import AdmissionPolicy
 from domain.calendar import WorkingCalendar
+from domain.care import CarePolicy
 from domain.cases import CasePolicy
 from domain.receivables import LadderPolicy
 from services.cards import Actor
@@ -59,6 +60,7 @@ class Runtime:
     admission_policy: AdmissionPolicy = field(default_factory=AdmissionPolicy)
     info_update_days: int = 3  # INFO-5
     ladder_policy: LadderPolicy = field(default_factory=LadderPolicy)  # AR-2
+    care_policy: CarePolicy = field(default_factory=CarePolicy)  # CARE-1
     dialog_timeout: timedelta = timedelta(minutes=60)
     page_size: int = 5
 

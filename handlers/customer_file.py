@@ -15,7 +15,6 @@ from html import escape
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
 
 from domain.cases import Attachment, AttachmentRefused, check_attachment
 from domain.customer_file import (
@@ -32,7 +31,7 @@ from handlers import callbacks as cb
 from handlers.complaints import attachment_of
 from handlers.context import BotContext, Translator
 from handlers.dialogs import register_dialog
-from handlers.render import split_text
+from handlers.render import dialog_button, reply_html
 from services import customer_file, dialogs, prospects
 from services.customer_file import PROPOSAL_FIELDS, PROPOSAL_LABEL, SOURCE_LABEL, SOURCES
 from services.dialogs import DialogState
@@ -40,19 +39,6 @@ from services.dialogs import DialogState
 CANCEL, YES, NO, TODAY, NONE = "cancel", "yes", "no", "today", "none"
 
 
-async def _send(update: Update, context: BotContext, text: str,
-                markup: InlineKeyboardMarkup | None = None) -> None:
-    chat = update.effective_chat
-    assert chat is not None
-    parts = split_text(text)
-    for index, part in enumerate(parts):
-        await context.bot.send_message(chat.id, part, parse_mode=ParseMode.HTML,
-                                       reply_markup=markup if index == len(parts) - 1 else None)
-
-
-def _choice(name: str, state: DialogState, label: str, value: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label[:40], callback_data=cb.encode(
-        cb.DialogChoice(name, state.version, value)))
 
 
 def _day(text: str) -> date:
@@ -102,7 +88,7 @@ async def cmd_customer(update: Update, context: BotContext) -> None:
             lines.append(f"• {escape(t.gettext(CONSENT_SCOPE_LABEL[ConsentScope(scope)]))} → "
                          f"{escape(recipient)}, {escape(t.date(signed))} – {escape(until)}"
                          + (" ✖" if revoked else ""))
-    await _send(update, context, "\n".join(lines))
+    await reply_html(update, context, "\n".join(lines))
 
 
 class InfoDialog:
@@ -131,11 +117,11 @@ class InfoDialog:
         company = state.data.get("company", "")
         if state.step == "kind":
             text = t.gettext("{company}: what kind of information?").format(company=company)
-            rows += [[_choice(self.name, state, t.gettext(INFO_KIND_LABEL[k]), k.value)]
+            rows += [[dialog_button(self.name, state, t.gettext(INFO_KIND_LABEL[k]), k.value)]
                      for k in InfoKind]
         elif state.step == "date":
             text = t.gettext("When did it happen? Send a date (YYYY-MM-DD).")
-            rows.append([_choice(self.name, state, t.gettext("Today"), TODAY)])
+            rows.append([dialog_button(self.name, state, t.gettext("Today"), TODAY)])
         elif state.step == "source":
             text = t.gettext("Where does the information come from (the source)?")
         elif state.step == "text":
@@ -143,17 +129,17 @@ class InfoDialog:
         else:
             text = t.gettext("Is it a major change? The file must then be updated within the "
                              "deadline and the departments concerned are told.")
-            rows.append([_choice(self.name, state, t.gettext("Yes"), YES),
-                         _choice(self.name, state, t.gettext("No"), NO)])
-        rows.append([_choice(self.name, state, t.gettext("Cancel"), CANCEL)])
-        await _send(update, context, escape(text), InlineKeyboardMarkup(rows))
+            rows.append([dialog_button(self.name, state, t.gettext("Yes"), YES),
+                         dialog_button(self.name, state, t.gettext("No"), NO)])
+        rows.append([dialog_button(self.name, state, t.gettext("Cancel"), CANCEL)])
+        await reply_html(update, context, escape(text), InlineKeyboardMarkup(rows))
 
     async def on_input(self, update: Update, context: BotContext, state: DialogState,
                        choice: str | None) -> None:
         t = context.t
         if choice == CANCEL:
             await dialogs.end_dialog(context.uow(), context.me)
-            await _send(update, context, escape(t.gettext("Cancelled. Nothing was changed.")))
+            await reply_html(update, context, escape(t.gettext("Cancelled. Nothing was changed.")))
             return
         data = dict(state.data)
         message = update.effective_message if update.callback_query is None else None
@@ -185,8 +171,8 @@ class InfoDialog:
             calendar=context.runtime.calendar, update_days=context.runtime.info_update_days,
             default_locale=context.runtime.default_locale)
         await dialogs.end_dialog(context.uow(), context.me)
-        await _send(update, context, escape(t.gettext("Recorded in the file of {company}.").format(
-            company=data.get("company", ""))))
+        done = t.gettext("Recorded in the file of {company}.")
+        await reply_html(update, context, escape(done.format(company=data.get("company", ""))))
 
 
 class ConsentDialog:
@@ -215,7 +201,7 @@ class ConsentDialog:
         if state.step == "scope":
             text = t.gettext("{company}: what may be disclosed?").format(
                 company=state.data.get("company", ""))
-            rows += [[_choice(self.name, state, t.gettext(CONSENT_SCOPE_LABEL[s]), s.value)]
+            rows += [[dialog_button(self.name, state, t.gettext(CONSENT_SCOPE_LABEL[s]), s.value)]
                      for s in ConsentScope]
         elif state.step == "recipient":
             text = t.gettext("To whom (the third party, as named in the consent)?")
@@ -225,16 +211,16 @@ class ConsentDialog:
             text = t.gettext("Signed on which date? (YYYY-MM-DD)")
         else:
             text = t.gettext("Valid until which date? (YYYY-MM-DD)")
-            rows.append([_choice(self.name, state, t.gettext("No expiry"), NONE)])
-        rows.append([_choice(self.name, state, t.gettext("Cancel"), CANCEL)])
-        await _send(update, context, escape(text), InlineKeyboardMarkup(rows))
+            rows.append([dialog_button(self.name, state, t.gettext("No expiry"), NONE)])
+        rows.append([dialog_button(self.name, state, t.gettext("Cancel"), CANCEL)])
+        await reply_html(update, context, escape(text), InlineKeyboardMarkup(rows))
 
     async def on_input(self, update: Update, context: BotContext, state: DialogState,
                        choice: str | None) -> None:
         t = context.t
         if choice == CANCEL:
             await dialogs.end_dialog(context.uow(), context.me)
-            await _send(update, context, escape(t.gettext("Cancelled. Nothing was changed.")))
+            await reply_html(update, context, escape(t.gettext("Cancelled. Nothing was changed.")))
             return
         data = dict(state.data)
         message = update.effective_message if update.callback_query is None else None
@@ -269,8 +255,8 @@ class ConsentDialog:
             signed_on=date.fromisoformat(data["signed"]), expires_on=expires,
             now=context.now())
         await dialogs.end_dialog(context.uow(), context.me)
-        await _send(update, context, escape(t.gettext("Consent recorded for {company}.").format(
-            company=data.get("company", ""))))
+        done = t.gettext("Consent recorded for {company}.")
+        await reply_html(update, context, escape(done.format(company=data.get("company", ""))))
 
 
 async def cmd_export(update: Update, context: BotContext) -> None:
@@ -326,15 +312,15 @@ class ProspectDialog:
                 "contact": t.gettext("Your name and how we can reach you (phone or e-mail)?"),
                 "needs": t.gettext("What do you need from us (products, quantities)?")}[
             state.step]
-        await _send(update, context, escape(text), InlineKeyboardMarkup(
-            [[_choice(self.name, state, t.gettext("Cancel"), CANCEL)]]))
+        await reply_html(update, context, escape(text), InlineKeyboardMarkup(
+            [[dialog_button(self.name, state, t.gettext("Cancel"), CANCEL)]]))
 
     async def on_input(self, update: Update, context: BotContext, state: DialogState,
                        choice: str | None) -> None:
         t = context.t
         if choice == CANCEL:
             await dialogs.end_dialog(context.uow(), context.me)
-            await _send(update, context, escape(t.gettext("Cancelled. Nothing was sent.")))
+            await reply_html(update, context, escape(t.gettext("Cancelled. Nothing was sent.")))
             return
         message = update.effective_message if update.callback_query is None else None
         if message is None or not (message.text or "").strip():
@@ -354,7 +340,7 @@ class ProspectDialog:
             needs=data["needs"], now=context.now(), calendar=context.runtime.calendar,
             default_locale=context.runtime.default_locale)
         await dialogs.end_dialog(context.uow(), context.me)
-        await _send(update, context, escape(t.gettext(
+        await reply_html(update, context, escape(t.gettext(
             "Thank you. Your request {number} went to our sales team ({name}), who will "
             "contact you soon.").format(number=view.number, name=view.owner or "-")))
 
@@ -378,15 +364,15 @@ class ProposalDialog:
         t = context.t
         text = t.gettext("{number}: proposal, {field}?").format(
             number=state.data.get("number", ""), field=t.gettext(PROPOSAL_LABEL[state.step]))
-        await _send(update, context, escape(text), InlineKeyboardMarkup(
-            [[_choice(self.name, state, t.gettext("Cancel"), CANCEL)]]))
+        await reply_html(update, context, escape(text), InlineKeyboardMarkup(
+            [[dialog_button(self.name, state, t.gettext("Cancel"), CANCEL)]]))
 
     async def on_input(self, update: Update, context: BotContext, state: DialogState,
                        choice: str | None) -> None:
         t = context.t
         if choice == CANCEL:
             await dialogs.end_dialog(context.uow(), context.me)
-            await _send(update, context, escape(t.gettext("Cancelled. Nothing was changed.")))
+            await reply_html(update, context, escape(t.gettext("Cancelled. Nothing was changed.")))
             return
         message = update.effective_message if update.callback_query is None else None
         if message is None or not (message.text or "").strip():
@@ -433,7 +419,7 @@ async def show_prospect(update: Update, context: BotContext,
     rows.append([InlineKeyboardButton(t.gettext("Start an application"),
                                       callback_data=cb.encode(
                                           cb.ProspectButton("a", view.prospect_id)))])
-    await _send(update, context, prospect_text(t, view), InlineKeyboardMarkup(rows))
+    await reply_html(update, context, prospect_text(t, view), InlineKeyboardMarkup(rows))
 
 
 async def cmd_prospects(update: Update, context: BotContext) -> None:
@@ -441,11 +427,11 @@ async def cmd_prospects(update: Update, context: BotContext) -> None:
     t = context.t
     found = await prospects.mine(context.uow(), context.me)
     if not found:
-        await _send(update, context, escape(t.gettext("No open prospects.")))
+        await reply_html(update, context, escape(t.gettext("No open prospects.")))
         return
     rows = [[InlineKeyboardButton(f"{p.number} · {p.company}"[:60], callback_data=cb.encode(
         cb.ProspectButton("v", p.prospect_id)))] for p in found]
-    await _send(update, context, escape(t.gettext("Open prospects: {count}").format(
+    await reply_html(update, context, escape(t.gettext("Open prospects: {count}").format(
         count=len(found))), InlineKeyboardMarkup(rows))
 
 

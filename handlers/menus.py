@@ -34,6 +34,13 @@ STATEMENT = ("statement", N_("Your invoices and what is open"))
 RECEIVABLES = ("receivables", N_("Open receivables by age"))
 STAFF_STATEMENT = ("statement", N_("A customer's invoices: /statement CODE"))
 CONFIRM = ("confirm", N_("Confirm a pending order: /confirm NUMBER"))
+VISITS = ("visits", N_("Your visit plan for the coming weeks"))
+VISIT = ("visit", N_("Log a visit: /visit CODE"))
+NEWS = ("news", N_("Send product news to customers"))
+TEMPLATE = ("template", N_("Edit the greetings: /template"))
+EVENT = ("event", N_("Announce a training or seminar"))
+EVENTS = ("events", N_("Events and who is coming"))
+BIRTHDAY = ("birthday", N_("Tell us your birthday: /birthday MM-DD"))
 CREDIT = ("credit", N_("Change a credit line: /credit CODE LIMIT DAYS REASON"))
 
 
@@ -43,7 +50,7 @@ def commands_for(actor: Actor | None) -> list[tuple[str, str]]:
         return [START, HELP, JOIN, LANGUAGE]
     commands: list[tuple[str, str]] = []
     if actor.is_contact:
-        commands += [ORDERS, ORDER, COMPLAINT, INQUIRY, CASES, STATEMENT]
+        commands += [ORDERS, ORDER, COMPLAINT, INQUIRY, CASES, STATEMENT, BIRTHDAY]
     if actor.is_staff:
         if sees_all_orders(actor.roles) or sees_owned_orders(actor.roles):
             commands += [STAFF_ORDERS if not actor.is_contact else ORDERS, ORDER]
@@ -71,6 +78,12 @@ def commands_for(actor: Actor | None) -> list[tuple[str, str]]:
             commands.append(CONFIRM)
         if Role.FINANCE in actor.roles:
             commands.append(CREDIT)
+        if {Role.SALES, Role.SALES_HEAD, Role.ADMIN} & actor.roles:
+            commands += [VISITS, VISIT]
+        if {Role.SALES_HEAD, Role.MARKET, Role.ADMIN} & actor.roles:
+            commands += [NEWS, TEMPLATE, EVENT]
+        if {Role.SALES, Role.SALES_HEAD, Role.MARKET, Role.ADMIN} & actor.roles:
+            commands.append(EVENTS)
     commands = list(dict.fromkeys(commands))
     return [*commands, HELP, LANGUAGE, CANCEL]
 

@@ -23,6 +23,8 @@ def _param(t: Translator, value: Any, html: bool, bot_username: str) -> str:
             text = t.datetime(datetime.fromisoformat(value["datetime"]))
         elif "label" in value:
             text = t.gettext(value["label"])
+        elif "labels" in value:  # several translated labels, in a list
+            text = t.gettext(", ").join(t.gettext(m) for m in value["labels"])
         elif "start" in value:  # a t.me deep link that starts this bot with a token
             text = f"https://t.me/{bot_username or 'your_bot'}?start={value['start']}"
         else:
@@ -30,6 +32,13 @@ def _param(t: Translator, value: Any, html: bool, bot_username: str) -> str:
     else:
         text = str(value)
     return escape(text) if html else text
+
+
+def _label(t: Translator, button: dict[str, str]) -> str:
+    label = t.gettext(button["msgid"])
+    if button.get("suffix"):
+        label = f"{label} · {button['suffix']}"
+    return label[:64]
 
 
 def render_notice(
@@ -40,10 +49,14 @@ def render_notice(
     params = {k: _param(t, v, html, bot_username)
               for k, v in (payload.get("params") or {}).items()}
     text = t.gettext(payload["msgid"]).format(**params)
+    for line in payload.get("lines") or []:
+        values = {k: _param(t, v, html, bot_username)
+                  for k, v in (line.get("params") or {}).items()}
+        text += "\n• " + t.gettext(line["msgid"]).format(**values)
     keyboard = None
     if payload.get("buttons"):
         keyboard = InlineKeyboardMarkup([
-            [InlineKeyboardButton(t.gettext(b["msgid"]), callback_data=b["data"]) for b in row]
+            [InlineKeyboardButton(_label(t, b), callback_data=b["data"]) for b in row]
             for row in payload["buttons"]
         ])
     return text, payload.get("parse_mode"), keyboard

@@ -9,7 +9,6 @@ from decimal import Decimal
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from domain.errors import N_, DomainError
@@ -17,7 +16,7 @@ from domain.receivables import BUCKET_LABEL, Bucket, parse_money
 from handlers import callbacks as cb
 from handlers import charts
 from handlers.context import BotContext, Translator
-from handlers.render import split_text
+from handlers.render import reply_html
 from services import receivables
 from services.receivables import Ledger
 
@@ -27,14 +26,6 @@ def ledger_of(context: BotContext) -> Ledger:
     return Ledger(runtime.calendar, runtime.ladder_policy, runtime.default_locale)
 
 
-async def _send(update: Update, context: BotContext, text: str,
-                markup: InlineKeyboardMarkup | None = None) -> None:
-    chat = update.effective_chat
-    assert chat is not None
-    parts = split_text(text)
-    for index, part in enumerate(parts):
-        await context.bot.send_message(chat.id, part, parse_mode=ParseMode.HTML,
-                                       reply_markup=markup if index == len(parts) - 1 else None)
 
 
 def overview_text(t: Translator, view: receivables.Overview) -> str:
@@ -70,7 +61,7 @@ async def cmd_receivables(update: Update, context: BotContext) -> None:
     rows = [[InlineKeyboardButton(f"{code} · {name}"[:60], callback_data=cb.encode(
         cb.Ref("st", customer_id)))]
         for (code, name, *_), customer_id in zip(view.worst, view.worst_ids, strict=True)]
-    await _send(update, context, overview_text(t, view),
+    await reply_html(update, context, overview_text(t, view),
                 InlineKeyboardMarkup(rows) if rows else None)
     if view.totals:
         png = await asyncio.to_thread(charts.aging_chart, t, view)
@@ -123,7 +114,7 @@ async def _statement(update: Update, context: BotContext, *, code: str | None = 
         out.append(escape(t.gettext("{currency}: open {open}, of which overdue {overdue}").format(
             currency=currency, open=t.money(open_, currency),
             overdue=t.money(overdue, currency))))
-    await _send(update, context, "\n".join(out))
+    await reply_html(update, context, "\n".join(out))
 
 
 async def cmd_confirm(update: Update, context: BotContext) -> None:
@@ -140,7 +131,7 @@ async def cmd_confirm(update: Update, context: BotContext) -> None:
         text = t.gettext("Order {order} is over the credit limit or the customer is "
                          "suspended: finance has been asked to approve it.").format(
             order=context.args[0])
-    await _send(update, context, escape(text))
+    await reply_html(update, context, escape(text))
 
 
 async def cmd_credit(update: Update, context: BotContext) -> None:
@@ -152,7 +143,7 @@ async def cmd_credit(update: Update, context: BotContext) -> None:
     await receivables.set_credit(context.uow(), context.me, args[0],
                                  limit=parse_money(args[1]), term_days=int(args[2]),
                                  reason=" ".join(args[3:]), now=context.now())
-    await _send(update, context, escape(context.t.gettext(
+    await reply_html(update, context, escape(context.t.gettext(
         "Credit of {code} changed; the reason is kept.").format(code=args[0].upper())))
 
 
@@ -170,4 +161,4 @@ async def cb_credit(update: Update, context: BotContext, data: cb.CreditDecision
     if query.message is not None:
         with contextlib.suppress(BadRequest):  # too old to edit: it keeps its buttons
             await query.edit_message_reply_markup(reply_markup=None)
-    await _send(update, context, escape(text))
+    await reply_html(update, context, escape(text))

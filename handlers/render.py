@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from html import escape
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
 
 from handlers import callbacks as cb
-from handlers.context import Translator
+from handlers.context import BotContext, Translator
 from handlers.labels import LANGUAGE_NAME, ROLE, STATUS
 from handlers.menus import commands_for
 from services.cards import Actor, OrderCard, OrderPage
+from services.dialogs import DialogState
 
 MAX_TEXT = 4096
 
@@ -138,3 +140,23 @@ def language_keyboard(current: str) -> InlineKeyboardMarkup:
                              callback_data=cb.encode(cb.ChooseLanguage(code)))
         for code, name in LANGUAGE_NAME.items()
     ]])
+
+
+async def reply_html(update: Update, context: BotContext, text: str,
+                     markup: InlineKeyboardMarkup | None = None) -> None:
+    """Send HTML to the update's chat, split under Telegram's limit, the keyboard on the last
+    part (R6)."""
+    chat = update.effective_chat
+    assert chat is not None
+    parts = split_text(text)
+    for index, part in enumerate(parts):
+        await context.bot.send_message(chat.id, part, parse_mode=ParseMode.HTML,
+                                       reply_markup=markup if index == len(parts) - 1 else None,
+                                       disable_web_page_preview=True)
+
+
+def dialog_button(name: str, state: DialogState, label: str, value: str
+                  ) -> InlineKeyboardButton:
+    """An answer button of the dialog step the user is on (stale once the step moves)."""
+    return InlineKeyboardButton(label[:40], callback_data=cb.encode(
+        cb.DialogChoice(name, state.version, value)))

@@ -43,7 +43,7 @@ from domain.errors import N_, AccessDenied, DomainError, NotFound
 from services.audit import audit
 from services.cards import Actor
 from services.identity import hash_token
-from services.notify import label, moment, notify, recipient_locale
+from services.notify import label, moment, role_ids, tell_staff
 from services.ports import UnitOfWork
 
 if TYPE_CHECKING:
@@ -215,20 +215,14 @@ def _stage_label(stage: Stage) -> str:
     return STAGE_LABEL[stage]
 
 
-async def _role_ids(uow: UnitOfWork, *roles: Role) -> list[int]:
-    return [s.id for s in await uow.staff.with_roles(list(roles)) if s.active]
+_role_ids = role_ids
 
 
 async def _tell(uow: UnitOfWork, staff_ids: Iterable[int], key: str, msgid: str, now: datetime,
                 adm: Admission, params: dict[str, Any],
                 buttons: list[list[dict[str, str]]] | None = None) -> None:
-    for staff_id in dict.fromkeys(staff_ids):
-        member = await uow.staff.get(staff_id)
-        if not member.active:
-            continue
-        await notify(uow, key=f"{key}:{staff_id}", chat_id=member.telegram_id,
-                     locale=await recipient_locale(uow, member.telegram_id, adm.default_locale),
-                     msgid=msgid, now=now, params=params, buttons=buttons)
+    await tell_staff(uow, staff_ids, key, msgid, now, default_locale=adm.default_locale,
+                     params=params, buttons=buttons)
 
 
 # -- reading --------------------------------------------------------------------------------

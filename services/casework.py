@@ -33,7 +33,7 @@ from services.audit import audit
 from services.cards import Actor
 from services.case_sla import Desk, cancel_sla, schedule_sla
 from services.cases import KIND_LABEL
-from services.notify import label, moment, notify, recipient_locale
+from services.notify import label, moment, notify, recipient_locale, role_ids, tell_staff
 from services.ports import UnitOfWork
 
 if TYPE_CHECKING:
@@ -344,17 +344,11 @@ async def _tell_customer(uow: UnitOfWork, case: Case, key: str, msgid: str, now:
 async def _tell_staff(uow: UnitOfWork, staff_ids: Iterable[int], key: str, msgid: str,
                       now: datetime, desk: Desk, params: dict[str, Any],
                       buttons: list[list[dict[str, str]]] | None = None) -> None:
-    for staff_id in dict.fromkeys(staff_ids):
-        staff = await uow.staff.get(staff_id)
-        if not staff.active:
-            continue
-        await notify(uow, key=f"{key}:{staff_id}", chat_id=staff.telegram_id,
-                     locale=await recipient_locale(uow, staff.telegram_id, desk.default_locale),
-                     msgid=msgid, now=now, params=params, buttons=buttons)
+    await tell_staff(uow, staff_ids, key, msgid, now, default_locale=desk.default_locale,
+                     params=params, buttons=buttons)
 
 
-async def _role_ids(uow: UnitOfWork, *roles: Role) -> list[int]:
-    return [s.id for s in await uow.staff.with_roles(list(roles)) if s.active]
+_role_ids = role_ids
 
 
 async def _owners(uow: UnitOfWork, case: Case) -> list[int]:

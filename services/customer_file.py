@@ -30,7 +30,8 @@ from domain.enums import Role
 from domain.errors import N_, AccessDenied, DomainError, NotFound
 from services.audit import audit
 from services.cards import Actor
-from services.notify import label, moment, notify, recipient_locale
+from services.notify import label, moment
+from services.notify import tell_staff as notify_staff
 from services.ports import UnitOfWork
 
 if TYPE_CHECKING:
@@ -224,15 +225,10 @@ async def on_info_due(uow: UnitOfWork, item: DueWork, now: datetime, late: bool,
 
 
 async def tell_staff(uow: UnitOfWork, staff_ids: list[int], key: str, msgid: str, now: datetime,
-                default_locale: str, params: dict[str, Any],
-                buttons: list[list[dict[str, str]]] | None = None) -> None:
-    for staff_id in dict.fromkeys(staff_ids):
-        member = await uow.staff.get(staff_id)
-        if not member.active:
-            continue
-        await notify(uow, key=f"{key}:{staff_id}", chat_id=member.telegram_id,
-                     locale=await recipient_locale(uow, member.telegram_id, default_locale),
-                     msgid=msgid, now=now, params=params, buttons=buttons)
+                     default_locale: str, params: dict[str, Any],
+                     buttons: list[list[dict[str, str]]] | None = None) -> None:
+    await notify_staff(uow, staff_ids, key, msgid, now, default_locale=default_locale,
+                       params=params, buttons=buttons)
 
 
 # -- consent and disclosure (INFO-7) --------------------------------------------------------

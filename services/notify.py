@@ -6,10 +6,12 @@ translated and formatted when the relay sends it, so services never format text.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from domain.enums import Role
 from services.ports import UnitOfWork
 
 
@@ -55,12 +57,36 @@ async def notify(
     html: bool = False,
     buttons: list[list[dict[str, str]]] | None = None,
     not_before: datetime | None = None,
+    lines: list[tuple[str, dict[str, Any]]] | None = None,
 ) -> bool:
-    """Queue one message under an idempotency key (R3); False when the key was used already."""
+    """Queue one message under an idempotency key (R3); False when the key was used already.
+
+    `lines` are further (msgid, params) pairs shown as a list under the first line (a digest).
+    """
     payload: dict[str, Any] = {"msgid": msgid, "params": params or {}, "locale": locale}
+    if lines:
+        payload["lines"] = [{"msgid": m, "params": p} for m, p in lines]
     if html:
         payload["parse_mode"] = "HTML"
     if buttons:
         payload["buttons"] = buttons
     return await uow.outbox.add(key=key, chat_id=chat_id, payload=payload, now=now,
                                 not_before=not_before)
+
+
+async def tell_staff(uow: UnitOfWork, staff_ids: Iterable[int], key: str, msgid: str,
+                     now: datetime, *, default_locale: str, params: dict[str, Any],
+                     buttons: list[list[dict[str, str]]] | None = None) -> None:
+    """Queue one message to each active member of staff, once each (key + staff id)."""
+    for staff_id in dict.fromkeys(staff_ids):
+        member = await uow.staff.get(staff_id)
+        if member.active:
+            await notify(uow, key=f"{key}:{staff_id}", chat_id=member.telegram_id,
+                         locale=await recipient_locale(uow, member.telegram_id,
+                                                       default_locale),
+                         msgid=msgid, now=now, params=params, buttons=buttons)
+
+
+async def role_ids(uow: UnitOfWork, *roles: Role) -> list[int]:
+    """The active staff holding any of `roles`."""
+    return [s.id for s in await uow.staff.with_roles(list(roles)) if s.active]

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from storage.repositories import (
         ApplicationRepository,
         AuditRepository,
+        CareRepository,
         CaseRepository,
         ContactRepository,
         CustomerFileRepository,
@@ -79,6 +80,9 @@ class UnitOfWork(Protocol):
 
     @property
     def receivables(self) -> ReceivablesRepository: ...
+
+    @property
+    def care(self) -> CareRepository: ...
 
 
     async def __aenter__(self) -> UnitOfWork: ...

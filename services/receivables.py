@@ -40,7 +40,7 @@ from domain.receivables import (
 from services.audit import audit
 from services.cards import Actor, ImportReport
 from services.imports import ImportFailed, LineError, _parse
-from services.notify import day, money, notify, recipient_locale
+from services.notify import day, money, notify, recipient_locale, role_ids, tell_staff
 from services.ports import UnitOfWork
 from services.tabular import read_table
 
@@ -236,17 +236,11 @@ async def _tell_contacts(uow: UnitOfWork, customer: Customer, key: str, msgid: s
 async def _tell_staff(uow: UnitOfWork, staff_ids: Sequence[int], key: str, msgid: str,
                       now: datetime, ledger: Ledger, params: dict[str, Any],
                       buttons: list[list[dict[str, str]]] | None = None) -> None:
-    for staff_id in dict.fromkeys(staff_ids):
-        member = await uow.staff.get(staff_id)
-        if member.active:
-            await notify(uow, key=f"{key}:{staff_id}", chat_id=member.telegram_id,
-                         locale=await recipient_locale(uow, member.telegram_id,
-                                                       ledger.default_locale),
-                         msgid=msgid, now=now, params=params, buttons=buttons)
+    await tell_staff(uow, staff_ids, key, msgid, now, default_locale=ledger.default_locale,
+                     params=params, buttons=buttons)
 
 
-async def _role_ids(uow: UnitOfWork, role: Role) -> list[int]:
-    return [s.id for s in await uow.staff.with_roles([role]) if s.active]
+_role_ids = role_ids
 
 
 async def sweep_ladder(uow_factory: Callable[[], UnitOfWork], now: datetime, *,

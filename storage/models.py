@@ -106,6 +106,10 @@ class Customer(Base):
     credit_currency: Mapped[str] = mapped_column(String(3), default="CNY")
     payment_term_days: Mapped[int | None]
     credit_rating: Mapped[str] = mapped_column(String(8), default="A")  # RISK-1
+    visit_every_days: Mapped[int | None]  # CARE-1: overrides the grade's frequency
+    contact_every_days: Mapped[int | None]  # SVC-2: overrides the grade's contact cadence
+    last_visit_on: Mapped[date | None]
+    next_visit_on: Mapped[date | None] = mapped_column(index=True)
     suspended_at: Mapped[datetime | None]  # supply suspended (AR-2); new orders blocked
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -125,6 +129,8 @@ class Contact(Base):
     locale: Mapped[str | None] = mapped_column(String(16))
     unreachable: Mapped[bool] = mapped_column(default=False)
     linked_at: Mapped[datetime]
+    birthday: Mapped[str | None] = mapped_column(String(5))  # MM-DD, if the contact gave it
+    news_opt_out: Mapped[bool] = mapped_column(default=False)  # SVC-4: never sent news again
 
     customer: Mapped[Customer] = relationship(lazy="raise")
 
@@ -589,6 +595,64 @@ class CreditRequest(Base):
     created_at: Mapped[datetime]
 
 
+class Visit(Base):
+    """A follow-up visit logged by a sales rep (CARE-1), with an opportunity if any (CARE-4)."""
+
+    __tablename__ = "visits"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    done_on: Mapped[date]
+    outcome: Mapped[str] = mapped_column(Text)
+    feedback: Mapped[str] = mapped_column(Text, default="")
+    next_actions: Mapped[str] = mapped_column(Text, default="")
+    opportunity: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+
+
+class CareTemplate(Base):
+    """A greeting's text in one language, as staff edited it (CARE-2)."""
+
+    __tablename__ = "care_templates"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    locale: Mapped[str] = mapped_column(String(16), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    updated_at: Mapped[datetime]
+
+
+class CareEvent(Base):
+    """A training or seminar announced to chosen grades (CARE-3)."""
+
+    __tablename__ = "care_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    place: Mapped[str] = mapped_column(String(300), default="")
+    starts_at: Mapped[datetime]
+    grades: Mapped[list[Any]] = mapped_column(default=list)  # empty: every customer
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    created_at: Mapped[datetime]
+
+
+class EventReply(Base):
+    """A contact's RSVP to an event, and whether they came."""
+
+    __tablename__ = "event_replies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("care_events.id"), index=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"))
+    coming: Mapped[bool]
+    answered_at: Mapped[datetime]
+    attended: Mapped[bool | None]
+
+    __table_args__ = (UniqueConstraint("event_id", "contact_id"),)
+
+
 class Dialog(Base):
     """The one multi-step dialog a user is in, kept in the database so it survives a crash (R9)."""
 
@@ -622,6 +686,8 @@ __all__ = [
     "ApplicationFile",
     "AuditEntry",
     "Base",
+    "CareEvent",
+    "CareTemplate",
     "Case",
     "CaseAttachment",
     "CaseEvent",
@@ -635,6 +701,7 @@ __all__ = [
     "Dialog",
     "DueWork",
     "DunningLetter",
+    "EventReply",
     "InboxUpdate",
     "Invite",
     "Invoice",
@@ -650,4 +717,5 @@ __all__ = [
     "StaffTask",
     "UniqueConstraint",
     "UserPref",
+    "Visit",
 ]

@@ -24,6 +24,8 @@ from storage.models import (
     ApplicationEvent,
     ApplicationFile,
     AuditEntry,
+    CareEvent,
+    CareTemplate,
     Case,
     CaseAttachment,
     CaseEvent,
@@ -36,6 +38,7 @@ from storage.models import (
     CustomerInfo,
     Dialog,
     DunningLetter,
+    EventReply,
     Invite,
     Invoice,
     Order,
@@ -47,6 +50,7 @@ from storage.models import (
     StaffRole,
     StaffTask,
     UserPref,
+    Visit,
 )
 
 
@@ -706,6 +710,17 @@ class CustomerFileRepository:
                 .limit(limit))
         return list((await self.session.execute(stmt)).scalars())
 
+    async def stale_changes(self, owner_id: int, now: datetime
+                            ) -> list[tuple[CustomerInfo, Customer]]:
+        """Major changes of a rep's customers whose file update is due and not done (INFO-5)."""
+        stmt = (select(CustomerInfo, Customer)
+                .join(Customer, Customer.id == CustomerInfo.customer_id)
+                .where(Customer.owner_id == owner_id, CustomerInfo.major.is_(True),
+                       CustomerInfo.file_updated_at.is_(None),
+                       CustomerInfo.update_due_at <= now)
+                .order_by(CustomerInfo.update_due_at))
+        return [(i, c) for i, c in (await self.session.execute(stmt)).all()]
+
     async def mark_updated(self, info_id: int, now: datetime) -> bool:
         stmt = (update(CustomerInfo)
                 .where(CustomerInfo.id == info_id, CustomerInfo.file_updated_at.is_(None))
@@ -845,3 +860,101 @@ class ReceivablesRepository:
                 .where(CreditRequest.kind == kind, CreditRequest.customer_id == customer_id,
                        CreditRequest.status.in_(["finance", "executive"])).limit(1))
         return (await self.session.execute(stmt)).scalar_one_or_none()
+
+
+class CareRepository:
+    """Visits, greeting templates and what the daily care jobs read (CARE-1..CARE-4)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add_visit(self, **fields: Any) -> Visit:
+        visit = Visit(**fields)
+        self.session.add(visit)
+        return visit
+
+    async def visits_of(self, customer_id: int, *, limit: int = 10) -> list[Visit]:
+        stmt = (select(Visit).where(Visit.customer_id == customer_id)
+                .order_by(Visit.done_on.desc(), Visit.id.desc()).limit(limit))
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def all_customers(self) -> list[Customer]:
+        return list((await self.session.execute(select(Customer).order_by(Customer.id))
+                     ).scalars())
+
+    async def unplanned(self, *, limit: int = 1000) -> list[Customer]:
+        stmt = (select(Customer).where(Customer.next_visit_on.is_(None))
+                .order_by(Customer.id).limit(limit))
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def visits_due(self, until: date, *, owner_id: int | None = None) -> list[Customer]:
+        stmt = select(Customer).where(Customer.next_visit_on <= until)
+        if owner_id is not None:
+            stmt = stmt.where(Customer.owner_id == owner_id)
+        return list((await self.session.execute(
+            stmt.order_by(Customer.next_visit_on, Customer.id))).scalars())
+
+    async def open_tasks(self, owner_id: int, until: datetime) -> list[StaffTask]:
+        stmt = (select(StaffTask)
+                .where(StaffTask.owner_id == owner_id, StaffTask.done_at.is_(None),
+                       StaffTask.due_at <= until)
+                .order_by(StaffTask.due_at))
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def template(self, key: str, locale: str) -> CareTemplate | None:
+        return await self.session.get(CareTemplate, (key, locale))
+
+    async def templates(self) -> list[CareTemplate]:
+        stmt = select(CareTemplate).order_by(CareTemplate.key, CareTemplate.locale)
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def put_template(self, key: str, locale: str, text: str, *, staff_id: int | None,
+                           now: datetime) -> None:
+        found = await self.template(key, locale)
+        if found is None:
+            self.session.add(CareTemplate(key=key, locale=locale, text=text,
+                                          updated_by_id=staff_id, updated_at=now))
+        else:
+            found.text, found.updated_by_id, found.updated_at = text, staff_id, now
+
+    async def contacts_page(self, *, after_id: int, limit: int,
+                            grades: Sequence[str] | None = None) -> list[Contact]:
+        """Reachable contacts who did not opt out, a page at a time (greetings, news)."""
+        stmt = (select(Contact).where(Contact.id > after_id, Contact.unreachable.is_(False),
+                                      Contact.news_opt_out.is_(False)))
+        if grades is not None:
+            stmt = stmt.join(Customer, Customer.id == Contact.customer_id).where(
+                Customer.grade.in_(list(grades)))
+        return list((await self.session.execute(
+            stmt.order_by(Contact.id).limit(limit))).scalars())
+
+    def add_event(self, **fields: Any) -> CareEvent:
+        event = CareEvent(**fields)
+        self.session.add(event)
+        return event
+
+    async def event(self, event_id: int) -> CareEvent | None:
+        return await self.session.get(CareEvent, event_id)
+
+    async def upcoming_events(self, now: datetime) -> list[CareEvent]:
+        stmt = select(CareEvent).where(CareEvent.starts_at >= now).order_by(
+            CareEvent.starts_at)
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def reply(self, event_id: int, contact_id: int) -> EventReply | None:
+        stmt = select(EventReply).where(EventReply.event_id == event_id,
+                                        EventReply.contact_id == contact_id)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def replies(self, event_id: int) -> list[tuple[EventReply, Contact]]:
+        stmt = (select(EventReply, Contact).join(Contact, Contact.id == EventReply.contact_id)
+                .where(EventReply.event_id == event_id).order_by(EventReply.id))
+        return [(r, c) for r, c in (await self.session.execute(stmt)).all()]
+
+    async def reply_by_id(self, reply_id: int) -> EventReply | None:
+        return await self.session.get(EventReply, reply_id, populate_existing=True)
+
+    def add_reply(self, **fields: Any) -> EventReply:
+        reply = EventReply(**fields)
+        self.session.add(reply)
+        return reply

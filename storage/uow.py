@@ -17,6 +17,7 @@ from storage.reliability import (
 from storage.repositories import (
     ApplicationRepository,
     AuditRepository,
+    CareRepository,
     CaseRepository,
     ContactRepository,
     CustomerFileRepository,
@@ -143,6 +144,10 @@ class SqlUnitOfWork:
     @property
     def receivables(self) -> ReceivablesRepository:
         return self._repo(ReceivablesRepository)
+
+    @property
+    def care(self) -> CareRepository:
+        return self._repo(CareRepository)
 
     async def commit(self) -> None:
         await self.session.commit()
