@@ -12,7 +12,6 @@ from html import escape
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
 
 from domain.admission import (
     CHECKLIST,
@@ -35,8 +34,8 @@ from domain.errors import N_, DomainError
 from handlers import callbacks as cb
 from handlers.complaints import attachment_of
 from handlers.context import BotContext, Translator
-from handlers.dialogs import register_dialog
-from handlers.render import dialog_button, reply_html
+from handlers.dialogs import NOTHING_CHANGED, NOTHING_SENT, StepDialog, register_dialog
+from handlers.render import dialog_button, reply_html, send_files
 from services import admission, dialogs
 from services.admission import (
     APP_STATUS_LABEL,
@@ -67,16 +66,11 @@ def _choice(name: str, state: DialogState, t: Translator, msgid: str, value: str
 
 # -- the application form -------------------------------------------------------------------
 
-class ApplyDialog:
+class ApplyDialog(StepDialog):
     """ADM-2 fields one by one, the ADM-1 declarations, proof files, then a summary."""
 
     name = "apply"
-
-    async def _go(self, update: Update, context: BotContext, step: str,
-                  data: dict[str, Any]) -> None:
-        state = await dialogs.save_step(context.uow(), context.me, name=self.name, step=step,
-                                        data=data, now=context.now(), lifetime=DRAFT_LIFETIME)
-        await self.prompt(update, context, state)
+    lifetime = DRAFT_LIFETIME
 
     async def start(self, update: Update, context: BotContext) -> None:
         if not context.me.roles & {Role.SALES, Role.SALES_HEAD}:
@@ -131,9 +125,7 @@ class ApplyDialog:
     async def on_input(self, update: Update, context: BotContext, state: DialogState,
                        choice: str | None) -> None:
         t = context.t
-        if choice == CANCEL:
-            await dialogs.end_dialog(context.uow(), context.me)
-            await reply_html(update, context, escape(t.gettext("Cancelled. Nothing was sent.")))
+        if await self._cancelled(update, context, choice, NOTHING_SENT):
             return
         data: dict[str, Any] = {"fields": dict(state.data.get("fields", {})),
                                 "decl": dict(state.data.get("decl", {})),
@@ -323,21 +315,11 @@ async def cb_app(update: Update, context: BotContext, data: cb.AppButton) -> Non
 
 
 async def _send_files(update: Update, context: BotContext, view: AppView) -> None:
-    chat = update.effective_chat
-    assert chat is not None
-    for kind, file_id, _name in view.files:
-        try:
-            if kind == "photo":
-                await context.bot.send_photo(chat.id, file_id, caption=view.number)
-            else:
-                await context.bot.send_document(chat.id, file_id, caption=view.number)
-        except BadRequest:
-            await context.bot.send_message(chat.id, context.t.gettext(
-                "One file of {number} could not be shown (Telegram no longer has it).").format(
-                number=view.number))
+    await send_files(update, context, [(kind, file_id) for kind, file_id, _ in view.files],
+                     view.number)
 
 
-class ReviewDialog:
+class ReviewDialog(StepDialog):
     """A verdict's comment; for finance's approval first the credit limit and the term."""
 
     name = "review"
@@ -379,9 +361,7 @@ class ReviewDialog:
     async def on_input(self, update: Update, context: BotContext, state: DialogState,
                        choice: str | None) -> None:
         t = context.t
-        if choice == CANCEL:
-            await dialogs.end_dialog(context.uow(), context.me)
-            await reply_html(update, context, escape(t.gettext("Cancelled. Nothing was changed.")))
+        if await self._cancelled(update, context, choice, NOTHING_CHANGED):
             return
         message = update.effective_message if update.callback_query is None else None
         if message is None or not message.text:
@@ -418,7 +398,7 @@ class ReviewDialog:
                  "info": StepStatus.INFO}[data["verdict"]]]))))
 
 
-class AnswerDialog:
+class AnswerDialog(StepDialog):
     """The applicant answers a reviewer's question: files first if any, then the text."""
 
     name = "answer"
@@ -450,9 +430,7 @@ class AnswerDialog:
     async def on_input(self, update: Update, context: BotContext, state: DialogState,
                        choice: str | None) -> None:
         t = context.t
-        if choice == CANCEL:
-            await dialogs.end_dialog(context.uow(), context.me)
-            await reply_html(update, context, escape(t.gettext("Cancelled. Nothing was sent.")))
+        if await self._cancelled(update, context, choice, NOTHING_SENT):
             return
         message = update.effective_message if update.callback_query is None else None
         if message is None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from html import escape
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
@@ -14,7 +13,7 @@ from domain.enums import Role
 from domain.errors import N_, DomainError
 from handlers import callbacks as cb
 from handlers.context import BotContext
-from handlers.dialogs import register_dialog
+from handlers.dialogs import NOTHING_CHANGED, NOTHING_SENT, StepDialog, register_dialog
 from handlers.render import dialog_button, reply_html
 from services import care, dialogs
 from services.dialogs import DialogState
@@ -53,7 +52,7 @@ async def cmd_visits(update: Update, context: BotContext) -> None:
     await reply_html(update, context, "\n".join(lines), InlineKeyboardMarkup(rows))
 
 
-class VisitDialog:
+class VisitDialog(StepDialog):
     """Kind (buttons), outcome, then feedback, next actions and an opportunity (each may be
     skipped)."""
 
@@ -70,13 +69,6 @@ class VisitDialog:
             customer = await uow.customers.get(customer_id)
             code = customer.code
         await self.begin(update, context, code)
-
-    async def _go(self, update: Update, context: BotContext, step: str,
-                  data: dict[str, Any]) -> None:
-        state = await dialogs.save_step(context.uow(), context.me, name=self.name, step=step,
-                                        data=data, now=context.now(),
-                                        lifetime=context.runtime.dialog_timeout)
-        await self.prompt(update, context, state)
 
     async def prompt(self, update: Update, context: BotContext, state: DialogState) -> None:
         t = context.t
@@ -100,9 +92,7 @@ class VisitDialog:
     async def on_input(self, update: Update, context: BotContext, state: DialogState,
                        choice: str | None) -> None:
         t = context.t
-        if choice == CANCEL:
-            await dialogs.end_dialog(context.uow(), context.me)
-            await reply_html(update, context, escape(t.gettext("Cancelled. Nothing was changed.")))
+        if await self._cancelled(update, context, choice, NOTHING_CHANGED):
             return
         data = dict(state.data)
         message = update.effective_message if update.callback_query is None else None
@@ -173,7 +163,7 @@ async def cmd_template(update: Update, context: BotContext) -> None:
         key=args[0], locale=args[1])))
 
 
-class NewsDialog:
+class NewsDialog(StepDialog):
     """Audience, then the text in each language (each may be skipped), then send."""
 
     name = "news"
@@ -183,13 +173,6 @@ class NewsDialog:
         if not context.me.roles & {Role.SALES_HEAD, Role.MARKET, Role.ADMIN}:
             raise DomainError(N_("News is sent by the sales head, market or the admin."))
         await self._go(update, context, "audience", {})
-
-    async def _go(self, update: Update, context: BotContext, step: str,
-                  data: dict[str, Any]) -> None:
-        state = await dialogs.save_step(context.uow(), context.me, name=self.name, step=step,
-                                        data=data, now=context.now(),
-                                        lifetime=context.runtime.dialog_timeout)
-        await self.prompt(update, context, state)
 
     async def prompt(self, update: Update, context: BotContext, state: DialogState) -> None:
         t = context.t
@@ -217,9 +200,7 @@ class NewsDialog:
     async def on_input(self, update: Update, context: BotContext, state: DialogState,
                        choice: str | None) -> None:
         t = context.t
-        if choice == CANCEL:
-            await dialogs.end_dialog(context.uow(), context.me)
-            await reply_html(update, context, escape(t.gettext("Cancelled. Nothing was sent.")))
+        if await self._cancelled(update, context, choice, NOTHING_SENT):
             return
         data = dict(state.data)
         message = update.effective_message if update.callback_query is None else None
@@ -252,7 +233,7 @@ class NewsDialog:
         await self._go(update, context, nxt, data)
 
 
-class EventDialog:
+class EventDialog(StepDialog):
     """Title, date and time, place, audience, then announce (CARE-3)."""
 
     name = "event"
@@ -263,13 +244,6 @@ class EventDialog:
             raise DomainError(N_("Events are announced by the sales head, market or the "
                                  "admin."))
         await self._go(update, context, "title", {})
-
-    async def _go(self, update: Update, context: BotContext, step: str,
-                  data: dict[str, Any]) -> None:
-        state = await dialogs.save_step(context.uow(), context.me, name=self.name, step=step,
-                                        data=data, now=context.now(),
-                                        lifetime=context.runtime.dialog_timeout)
-        await self.prompt(update, context, state)
 
     async def prompt(self, update: Update, context: BotContext, state: DialogState) -> None:
         t = context.t
@@ -291,9 +265,7 @@ class EventDialog:
     async def on_input(self, update: Update, context: BotContext, state: DialogState,
                        choice: str | None) -> None:
         t = context.t
-        if choice == CANCEL:
-            await dialogs.end_dialog(context.uow(), context.me)
-            await reply_html(update, context, escape(t.gettext("Cancelled. Nothing was sent.")))
+        if await self._cancelled(update, context, choice, NOTHING_SENT):
             return
         data = dict(state.data)
         message = update.effective_message if update.callback_query is None else None

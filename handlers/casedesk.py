@@ -27,8 +27,8 @@ from handlers import callbacks as cb
 from handlers import charts
 from handlers.common import cb_stale
 from handlers.context import BotContext, Translator
-from handlers.dialogs import register_dialog
-from handlers.render import split_text
+from handlers.dialogs import StepDialog, register_dialog
+from handlers.render import send_files, split_text
 from services import casework, dialogs
 from services.case_sla import Desk
 from services.cases import CATEGORY_LABEL, KIND_LABEL
@@ -328,19 +328,8 @@ async def _ask_assignee(update: Update, context: BotContext, data: cb.CaseButton
 
 
 async def _send_files(update: Update, context: BotContext, case_id: int) -> None:
-    chat = update.effective_chat
-    assert chat is not None
     view = await casework.view_case(context.uow(), context.me, case_id=case_id)
-    for kind, file_id in view.attachments:
-        try:
-            if kind == "photo":
-                await context.bot.send_photo(chat.id, file_id, caption=view.number)
-            else:
-                await context.bot.send_document(chat.id, file_id, caption=view.number)
-        except BadRequest:
-            await context.bot.send_message(chat.id, context.t.gettext(
-                "One file of {number} could not be shown (Telegram no longer has it).").format(
-                number=view.number))
+    await send_files(update, context, view.attachments, view.number)
 
 
 async def cb_customer(update: Update, context: BotContext, data: cb.CustomerCase) -> None:
@@ -453,17 +442,10 @@ TEXT_STEPS = {
 }
 
 
-class CaseActionDialog:
+class CaseActionDialog(StepDialog):
     """Staff input for a case: one text, or the few steps of closing a complaint."""
 
     name = "csact"
-
-    async def _go(self, update: Update, context: BotContext, step: str,
-                  data: dict[str, Any]) -> None:
-        state = await dialogs.save_step(context.uow(), context.me, name=self.name, step=step,
-                                        data=data, now=context.now(),
-                                        lifetime=context.runtime.dialog_timeout)
-        await self.prompt(update, context, state)
 
     async def begin(self, update: Update, context: BotContext, data: cb.CaseButton) -> None:
         view = await casework.view_case(context.uow(), context.me, case_id=data.case_id)

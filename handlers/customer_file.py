@@ -12,7 +12,6 @@ import io
 import json
 from datetime import date
 from html import escape
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
@@ -30,7 +29,7 @@ from domain.errors import N_, DomainError
 from handlers import callbacks as cb
 from handlers.complaints import attachment_of
 from handlers.context import BotContext, Translator
-from handlers.dialogs import register_dialog
+from handlers.dialogs import NOTHING_CHANGED, NOTHING_SENT, StepDialog, register_dialog
 from handlers.render import dialog_button, reply_html
 from services import customer_file, dialogs, prospects
 from services.customer_file import PROPOSAL_FIELDS, PROPOSAL_LABEL, SOURCE_LABEL, SOURCES
@@ -91,7 +90,7 @@ async def cmd_customer(update: Update, context: BotContext) -> None:
     await reply_html(update, context, "\n".join(lines))
 
 
-class InfoDialog:
+class InfoDialog(StepDialog):
     """Dynamic information: kind, date, source, what happened, major or not."""
 
     name = "info"
@@ -103,13 +102,6 @@ class InfoDialog:
         view = await customer_file.view_file(context.uow(), context.me, context.args[0],
                                              now=context.now())
         await self._go(update, context, "kind", {"code": view.code, "company": view.name})
-
-    async def _go(self, update: Update, context: BotContext, step: str,
-                  data: dict[str, Any]) -> None:
-        state = await dialogs.save_step(context.uow(), context.me, name=self.name, step=step,
-                                        data=data, now=context.now(),
-                                        lifetime=context.runtime.dialog_timeout)
-        await self.prompt(update, context, state)
 
     async def prompt(self, update: Update, context: BotContext, state: DialogState) -> None:
         t = context.t
@@ -137,9 +129,7 @@ class InfoDialog:
     async def on_input(self, update: Update, context: BotContext, state: DialogState,
                        choice: str | None) -> None:
         t = context.t
-        if choice == CANCEL:
-            await dialogs.end_dialog(context.uow(), context.me)
-            await reply_html(update, context, escape(t.gettext("Cancelled. Nothing was changed.")))
+        if await self._cancelled(update, context, choice, NOTHING_CHANGED):
             return
         data = dict(state.data)
         message = update.effective_message if update.callback_query is None else None
@@ -175,7 +165,7 @@ class InfoDialog:
         await reply_html(update, context, escape(done.format(company=data.get("company", ""))))
 
 
-class ConsentDialog:
+class ConsentDialog(StepDialog):
     """A signed consent: what, to whom, the document, signed on, until."""
 
     name = "consent"
@@ -187,13 +177,6 @@ class ConsentDialog:
         view = await customer_file.view_file(context.uow(), context.me, context.args[0],
                                              now=context.now())
         await self._go(update, context, "scope", {"code": view.code, "company": view.name})
-
-    async def _go(self, update: Update, context: BotContext, step: str,
-                  data: dict[str, Any]) -> None:
-        state = await dialogs.save_step(context.uow(), context.me, name=self.name, step=step,
-                                        data=data, now=context.now(),
-                                        lifetime=context.runtime.dialog_timeout)
-        await self.prompt(update, context, state)
 
     async def prompt(self, update: Update, context: BotContext, state: DialogState) -> None:
         t = context.t
@@ -218,9 +201,7 @@ class ConsentDialog:
     async def on_input(self, update: Update, context: BotContext, state: DialogState,
                        choice: str | None) -> None:
         t = context.t
-        if choice == CANCEL:
-            await dialogs.end_dialog(context.uow(), context.me)
-            await reply_html(update, context, escape(t.gettext("Cancelled. Nothing was changed.")))
+        if await self._cancelled(update, context, choice, NOTHING_CHANGED):
             return
         data = dict(state.data)
         message = update.effective_message if update.callback_query is None else None
@@ -293,7 +274,7 @@ async def cb_file_updated(update: Update, context: BotContext, info_id: int) -> 
 
 # -- prospects ------------------------------------------------------------------------------
 
-class ProspectDialog:
+class ProspectDialog(StepDialog):
     """An unknown user's request: company, contact, needs."""
 
     name = "prospect"
@@ -318,9 +299,7 @@ class ProspectDialog:
     async def on_input(self, update: Update, context: BotContext, state: DialogState,
                        choice: str | None) -> None:
         t = context.t
-        if choice == CANCEL:
-            await dialogs.end_dialog(context.uow(), context.me)
-            await reply_html(update, context, escape(t.gettext("Cancelled. Nothing was sent.")))
+        if await self._cancelled(update, context, choice, NOTHING_SENT):
             return
         message = update.effective_message if update.callback_query is None else None
         if message is None or not (message.text or "").strip():
@@ -345,7 +324,7 @@ class ProspectDialog:
             "contact you soon.").format(number=view.number, name=view.owner or "-")))
 
 
-class ProposalDialog:
+class ProposalDialog(StepDialog):
     """The cooperation proposal to a prospect (DEV-2), one field at a time."""
 
     name = "proposal"
@@ -369,10 +348,7 @@ class ProposalDialog:
 
     async def on_input(self, update: Update, context: BotContext, state: DialogState,
                        choice: str | None) -> None:
-        t = context.t
-        if choice == CANCEL:
-            await dialogs.end_dialog(context.uow(), context.me)
-            await reply_html(update, context, escape(t.gettext("Cancelled. Nothing was changed.")))
+        if await self._cancelled(update, context, choice, NOTHING_CHANGED):
             return
         message = update.effective_message if update.callback_query is None else None
         if message is None or not (message.text or "").strip():

@@ -9,14 +9,16 @@ again.
 
 from __future__ import annotations
 
-from typing import Protocol
+from datetime import timedelta
+from typing import Any, Protocol
 
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
-from domain.errors import DomainError
+from domain.errors import N_, DomainError
 from handlers import callbacks as cb
 from handlers.context import BotContext
+from services import dialogs
 from services.dialogs import DialogState
 
 
@@ -34,6 +36,38 @@ class DialogHandler(Protocol):
 
 
 DIALOGS: dict[str, DialogHandler] = {}
+CANCEL = "cancel"
+NOTHING_CHANGED = N_("Cancelled. Nothing was changed.")
+NOTHING_SENT = N_("Cancelled. Nothing was sent.")
+
+
+class StepDialog:
+    """What the step-by-step dialogs share: saving a step before asking it, and Cancel."""
+
+    name: str
+    lifetime: timedelta | None = None  # None: the configured dialog timeout
+
+    async def prompt(self, update: Update, context: BotContext, state: DialogState) -> None:
+        raise NotImplementedError
+
+    async def _go(self, update: Update, context: BotContext, step: str,
+                  data: dict[str, Any]) -> None:
+        """Save the dialog at `step` (R9), then ask that step's question."""
+        state = await dialogs.save_step(context.uow(), context.me, name=self.name, step=step,
+                                        data=data, now=context.now(),
+                                        lifetime=self.lifetime or context.runtime.dialog_timeout)
+        await self.prompt(update, context, state)
+
+    async def _cancelled(self, update: Update, context: BotContext, choice: str | None,
+                         msgid: str = NOTHING_CHANGED) -> bool:
+        """End the dialog if Cancel was pressed; True when it was."""
+        if choice != CANCEL:
+            return False
+        await dialogs.end_dialog(context.uow(), context.me)
+        chat = update.effective_chat
+        if chat is not None:
+            await context.bot.send_message(chat.id, context.t.gettext(msgid))
+        return True
 
 
 def register_dialog(dialog: DialogHandler) -> None:

@@ -6,6 +6,7 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
+from telegram.error import BadRequest
 
 from handlers import callbacks as cb
 from handlers.context import BotContext, Translator
@@ -160,3 +161,20 @@ def dialog_button(name: str, state: DialogState, label: str, value: str
     """An answer button of the dialog step the user is on (stale once the step moves)."""
     return InlineKeyboardButton(label[:40], callback_data=cb.encode(
         cb.DialogChoice(name, state.version, value)))
+
+
+async def send_files(update: Update, context: BotContext, files: list[tuple[str, str]],
+                     caption: str) -> None:
+    """Send kept Telegram files (kind, file id) back to the chat; say so if one is gone."""
+    chat = update.effective_chat
+    assert chat is not None
+    for kind, file_id in files:
+        try:
+            if kind == "photo":
+                await context.bot.send_photo(chat.id, file_id, caption=caption)
+            else:
+                await context.bot.send_document(chat.id, file_id, caption=caption)
+        except BadRequest:
+            await context.bot.send_message(chat.id, context.t.gettext(
+                "One file of {number} could not be shown (Telegram no longer has it).").format(
+                number=caption))
