@@ -33,6 +33,8 @@ CUSTOMER_OPTIONAL = (
     "credit_limit",
     "credit_currency",
     "payment_term_days",
+    "visit_every_days",  # CARE-1: a customer's own visit frequency (e.g. for its volume)
+    "contact_every_days",  # SVC-2: its regular contact cadence
 )
 ORDER_REQUIRED = (
     "order_no",
@@ -167,10 +169,12 @@ def parse_customer_row(row: Mapping[str, Any]) -> CustomerRecord:
             fields[key] = limit
         elif key == "credit_currency":
             fields[key] = _currency(row, key)
-        elif key == "payment_term_days":
+        elif key in ("payment_term_days", "visit_every_days", "contact_every_days"):
             days = _decimal(row, key)
             if days is None or days != days.to_integral_value() or days < 0:
-                raise RowError("payment_term_days: must be a whole number of days")
+                raise RowError(f"{key}: must be a whole number of days")
+            if key != "payment_term_days" and not 1 <= days <= 730:
+                raise RowError(f"{key}: between 1 and 730 days")
             fields[key] = int(days)
         else:
             fields[key] = _text(row, key, required=False)

@@ -40,6 +40,8 @@ LOCALES = ("zh_Hant", "zh_Hans", "en")
 D_TITLE = N_("Your day, {date}:")
 D_VISIT_DUE = N_("Visit {company} ({code}) by {due}")
 D_VISIT_LATE = N_("Overdue visit: {company} ({code}), due {due}")
+D_VISIT_PAYMENTS = N_("Visit {company} ({code}) by {due}; focus on payments: {overdue} "
+                      "invoice(s) overdue")
 D_TEAM_LATE = N_("{name}'s visit to {company} ({code}) is overdue since {due}")
 D_TASK = N_("Task: {what} {text}, due {due}")
 D_CONTACT = N_("Get in touch with {company} ({code}): last contact {last}")
@@ -170,7 +172,14 @@ async def daily_digest(uow_factory: Any, now: datetime, *, care: Care) -> int:
                 due = customer.next_visit_on
                 assert due is not None
                 params = {"company": customer.name, "code": customer.code, "due": day(due)}
-                lines.append((D_VISIT_LATE if due < today else D_VISIT_DUE, params))
+                overdue = [i for i in await uow.receivables.open_for([customer.id])
+                           if i.due_on < today] if customer.grade.value == "C" else []
+                if due < today:
+                    lines.append((D_VISIT_LATE, params))
+                elif overdue:  # C customers: visits with a payment focus (CARE-1)
+                    lines.append((D_VISIT_PAYMENTS, params | {"overdue": len(overdue)}))
+                else:
+                    lines.append((D_VISIT_DUE, params))
                 if len(buttons) < 6:
                     buttons.append([{"msgid": N_("Log a visit"),
                                      "data": f"vs:{customer.id}", "suffix": customer.code}])

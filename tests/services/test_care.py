@@ -234,3 +234,23 @@ async def test_an_event_invites_a_grade_reminds_those_coming_and_records_attenda
     assert await care.mark_attended(world(), ma, reply_id, now=starts) is True
     with pytest.raises(DomainError):  # too late to answer once it started
         await care.rsvp(world(), huang, event_id, coming=True, now=starts)
+
+
+async def test_c_customers_are_visited_with_a_payment_focus(world):
+    from decimal import Decimal
+
+    assert await care.plan_visits(world(), JAN, CARE) == 3
+    async with world() as uow:
+        cee = await uow.customers.get_by_code("CEE")
+        assert cee is not None
+        uow.receivables.add_invoice(invoice_no="INV-C1", customer_id=cee.id,
+                                    amount=Decimal("900"), paid=Decimal("0"), currency="CNY",
+                                    issued_on=date(2026, 1, 5), due_on=date(2026, 2, 5),
+                                    status="open", rung=None, next_rung_at=None,
+                                    created_at=JAN)
+        await uow.commit()
+    await care.daily_digest(world, at(date(2026, 3, 4)), care=CARE)  # CEE due Friday 6 March
+    [digest] = [m.payload for m in await sent(world, SALES_WANG.id)]
+    [line] = [li for li in digest["lines"] if li["params"].get("code") == "CEE"
+              and li["msgid"] != care.D_FILE_MISSING]
+    assert line["msgid"] == care.D_VISIT_PAYMENTS and line["params"]["overdue"] == 1
