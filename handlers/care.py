@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from html import escape
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
@@ -178,7 +179,8 @@ class NewsDialog(StepDialog):
         t = context.t
         rows: list[list[InlineKeyboardButton]] = []
         if state.step == "audience":
-            text = t.gettext("Who should receive the news?")
+            text = t.gettext("Who should receive the news? Choose, or type customer codes "
+                             "(e.g. {example}).").format(example="ACME GLOBEX")
             rows.append([dialog_button(self.name, state, t.gettext("All customers"), ALL)])
             rows.append([dialog_button(self.name, state,
                                        t.gettext("Grade {grade}").format(grade=g), g)
@@ -206,16 +208,15 @@ class NewsDialog(StepDialog):
         message = update.effective_message if update.callback_query is None else None
         text = (message.text or "").strip() if message is not None else ""
         if state.step == "audience":
-            if choice not in (ALL, "A", "B", "C"):
-                raise DomainError(N_("Please choose one of the buttons."))
-            data["grades"] = None if choice == ALL else [choice]
+            data.update(_audience(choice, text))
         elif state.step == "confirm":
             if choice != SEND:
                 raise DomainError(N_("Please press Send, or Cancel."))
             queued = await care.send_news(
                 context.uow, context.me,
                 texts={k: data.get(k, "") for k in ("zh_Hant", "zh_Hans", "en")},
-                grades=data.get("grades"), now=context.now(), care=care_of(context))
+                grades=data.get("grades"), codes=data.get("codes"), now=context.now(),
+                care=care_of(context))
             await dialogs.end_dialog(context.uow(), context.me)
             await reply_html(update, context, escape(t.gettext(
                 "The news is on its way to {count} contacts.").format(count=queued)))
@@ -249,7 +250,8 @@ class EventDialog(StepDialog):
         t = context.t
         rows: list[list[InlineKeyboardButton]] = []
         if state.step == "audience":
-            text = t.gettext("Who is invited?")
+            text = t.gettext("Who is invited? Choose, or type customer codes (e.g. {example})."
+                             ).format(example="ACME GLOBEX")
             rows.append([dialog_button(self.name, state, t.gettext("All customers"), ALL)])
             rows.append([dialog_button(self.name, state,
                                        t.gettext("Grade {grade}").format(grade=g), g)
@@ -271,12 +273,11 @@ class EventDialog(StepDialog):
         message = update.effective_message if update.callback_query is None else None
         text = (message.text or "").strip() if message is not None else ""
         if state.step == "audience":
-            if choice not in (ALL, "A", "B", "C"):
-                raise DomainError(N_("Please choose one of the buttons."))
+            audience = _audience(choice, text)
             event_id, queued = await care.announce_event(
                 context.uow, context.me, title=data["title"],
                 starts_at=datetime.fromisoformat(data["when"]), place=data["place"],
-                grades=None if choice == ALL else [choice], now=context.now(),
+                grades=audience["grades"], codes=audience["codes"], now=context.now(),
                 care=care_of(context))
             await dialogs.end_dialog(context.uow(), context.me)
             await reply_html(update, context, escape(t.gettext(
@@ -298,6 +299,16 @@ class EventDialog(StepDialog):
         else:
             data[state.step] = text
         await self._go(update, context, self.steps[self.steps.index(state.step) + 1], data)
+
+
+def _audience(choice: str | None, text: str) -> dict[str, Any]:
+    """All customers, a grade (buttons), or customer codes typed as text."""
+    if choice in (ALL, "A", "B", "C"):
+        return {"grades": None if choice == ALL else [choice], "codes": None}
+    codes = [c for c in text.replace(",", " ").split() if c]
+    if choice is None and codes:
+        return {"grades": None, "codes": codes}
+    raise DomainError(N_("Please choose one of the buttons, or type customer codes."))
 
 
 async def cmd_events(update: Update, context: BotContext) -> None:

@@ -327,21 +327,23 @@ async def set_birthday(uow: UnitOfWork, actor: Actor, text: str, *, now: datetim
 
 async def send_news(uow_factory: Any, actor: Actor, *, texts: dict[str, str],
                     grades: list[str] | None, now: datetime, care: Care,
-                    page: int = 500) -> int:
-    """Queue news to every contact in the chosen grades who did not opt out, in their
-    language (the outbox paces the sending); returns how many were queued."""
+                    codes: list[str] | None = None, page: int = 500) -> int:
+    """Queue news to every contact of the chosen grades (or customers) who did not opt out,
+    in their language (the outbox paces the sending); returns how many were queued."""
     if not actor.roles & {Role.SALES_HEAD, Role.MARKET, Role.ADMIN}:
         raise AccessDenied(N_("News is sent by the sales head, market or the admin."))
     texts = {k: v.strip() for k, v in texts.items() if v and v.strip()}
     if not texts:
         raise DomainError(N_("Please write the news in at least one language."))
     fallback = texts.get(care.default_locale) or next(iter(texts.values()))
+    customer_ids = await _customers_of(uow_factory, codes)
     stamp = now.strftime("%Y%m%d%H%M%S")
     queued = 0
     after = 0
     while True:
         async with uow_factory() as uow:
-            contacts = await uow.care.contacts_page(after_id=after, limit=page, grades=grades)
+            contacts = await uow.care.contacts_page(after_id=after, limit=page, grades=grades,
+                                                    customer_ids=customer_ids)
             for contact in contacts:
                 text = texts.get(contact.locale or care.default_locale, fallback)
                 await uow.outbox.add(
@@ -353,7 +355,8 @@ async def send_news(uow_factory: Any, actor: Actor, *, texts: dict[str, str],
                 queued += 1
             if queued and after == 0:
                 audit(uow, now=now, action="news.sent", target_type="news", target_id=stamp,
-                      actor=actor, after={"grades": grades, "languages": sorted(texts)})
+                      actor=actor, after={"grades": grades, "customers": codes,
+                                          "languages": sorted(texts)})
             await uow.commit()
         if len(contacts) < page:
             return queued
@@ -373,6 +376,21 @@ async def opt_out(uow: UnitOfWork, actor: Actor, *, now: datetime) -> None:
         await uow.commit()
 
 
+async def _customers_of(uow_factory: Any, codes: list[str] | None) -> list[int] | None:
+    """Customer ids for chosen codes (None: no choice, everyone); an unknown code refuses."""
+    if not codes:
+        return None
+    ids = []
+    async with uow_factory() as uow:
+        found = await uow.customers.by_codes([c.strip().upper() for c in codes])
+        for code in codes:
+            customer = found.get(code.strip().upper())
+            if customer is None:
+                raise NotFound(N_("No customer with code {code}."), code=code)
+            ids.append(customer.id)
+    return ids
+
+
 # -- events (CARE-3) ------------------------------------------------------------------------
 
 EVENT_KIND = "care.event"
@@ -384,7 +402,8 @@ COMING, NOT_COMING = N_("I will come"), N_("I cannot come")
 
 async def announce_event(uow_factory: Any, actor: Actor, *, title: str, starts_at: datetime,
                          place: str, grades: list[str] | None, now: datetime,
-                         care: Care, page: int = 500) -> tuple[int, int]:
+                         care: Care, codes: list[str] | None = None,
+                         page: int = 500) -> tuple[int, int]:
     """Invite the contacts of the chosen grades with an RSVP button; the reminder the day
     before is due work. Returns (event id, invitations queued)."""
     if not actor.roles & {Role.SALES_HEAD, Role.MARKET, Role.ADMIN}:
@@ -394,6 +413,7 @@ async def announce_event(uow_factory: Any, actor: Actor, *, title: str, starts_a
         raise DomainError(N_("Please give the event a title."))
     if starts_at <= now:
         raise DomainError(N_("The event must be in the future."))
+    customer_ids = await _customers_of(uow_factory, codes)
     async with uow_factory() as uow:
         event = uow.care.add_event(title=title[:200], place=place[:300], starts_at=starts_at,
                                    grades=grades or [], created_by_id=actor.staff_id,
@@ -416,7 +436,8 @@ async def announce_event(uow_factory: Any, actor: Actor, *, title: str, starts_a
                 {"msgid": NOT_COMING, "data": f"ev:n:{event_id}"}]]
     while True:
         async with uow_factory() as uow:
-            contacts = await uow.care.contacts_page(after_id=after, limit=page, grades=grades)
+            contacts = await uow.care.contacts_page(after_id=after, limit=page, grades=grades,
+                                                    customer_ids=customer_ids)
             for contact in contacts:
                 if await notify(uow, key=f"event:{event_id}:invite:{contact.id}",
                                 chat_id=contact.telegram_id,

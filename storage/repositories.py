@@ -918,10 +918,13 @@ class CareRepository:
             found.text, found.updated_by_id, found.updated_at = text, staff_id, now
 
     async def contacts_page(self, *, after_id: int, limit: int,
-                            grades: Sequence[str] | None = None) -> list[Contact]:
+                            grades: Sequence[str] | None = None,
+                            customer_ids: Sequence[int] | None = None) -> list[Contact]:
         """Reachable contacts who did not opt out, a page at a time (greetings, news)."""
         stmt = (select(Contact).where(Contact.id > after_id, Contact.unreachable.is_(False),
                                       Contact.news_opt_out.is_(False)))
+        if customer_ids is not None:
+            stmt = stmt.where(Contact.customer_id.in_(list(customer_ids)))
         if grades is not None:
             stmt = stmt.join(Customer, Customer.id == Contact.customer_id).where(
                 Customer.grade.in_(list(grades)))

@@ -254,3 +254,19 @@ async def test_c_customers_are_visited_with_a_payment_focus(world):
     [line] = [li for li in digest["lines"] if li["params"].get("code") == "CEE"
               and li["msgid"] != care.D_FILE_MISSING]
     assert line["msgid"] == care.D_VISIT_PAYMENTS and line["params"]["overdue"] == 1
+
+
+async def test_news_and_events_can_go_to_chosen_customers(world):
+    ma = await who(world, MARKET_MA, Role.MARKET)
+    assert await care.send_news(world, ma, texts={"en": "Price list 2027"}, grades=None,
+                                codes=["globex"], now=JAN, care=CARE) == 1
+    assert [m.payload["params"]["text"] for m in await sent(world, GLOBEX_JOHN.id)] == [
+        "Price list 2027"]
+    assert await sent(world, ACME_CHEN.id) == []
+    with pytest.raises(DomainError):  # an unknown code sends nothing at all
+        await care.send_news(world, ma, texts={"en": "x"}, grades=None, codes=["NOPE"],
+                             now=JAN, care=CARE)
+    _, invited = await care.announce_event(world, ma, title="Plant visit",
+                                           starts_at=at(date(2026, 3, 3), 10), place="Here",
+                                           grades=None, codes=["ACME"], now=JAN, care=CARE)
+    assert invited == 2
