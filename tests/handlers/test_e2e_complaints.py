@@ -188,3 +188,32 @@ async def test_an_abandoned_dialog_times_out_through_the_sweep(world, db_url, no
                              ["text"])
         [reply] = await h.say(GLOBEX_JOHN, "Is this still open?")
         assert "did not understand" in reply["text"]  # no longer in a dialog
+
+
+async def test_a_complaint_in_simplified_chinese_and_one_in_english(world, db_url, now):
+    from tests.support.world import ACME_HUANG
+
+    acme = await invite_token(world, "ACME", now)
+    globex = await invite_token(world, "GLOBEX", now)
+    async with running_bot(db_url, lambda: now) as h:
+        await h.say(ACME_HUANG, f"/start {acme}")
+        [ask] = await h.say(ACME_HUANG, "/complaint")
+        [ask_order] = await choose(h, ACME_HUANG, ask, "交货")  # Delivery, in Simplified
+        [ask_text] = await choose(h, ACME_HUANG, ask_order, "无特定订单")
+        assert "描述" in ask_text["text"]
+        [ask_files] = await h.say(ACME_HUANG, "货物晚到了一周，影响了我们的生产。")
+        [ask_urgency] = await choose(h, ACME_HUANG, ask_files, "跳过")
+        [summary] = await choose(h, ACME_HUANG, ask_urgency, "一般")
+        [filed] = await choose(h, ACME_HUANG, summary, "提交")
+        assert "CMP-000001" in filed["text"] and "投诉" in filed["text"]
+        await h.say(GLOBEX_JOHN, f"/start {globex}")
+        [ask] = await h.say(GLOBEX_JOHN, "/complaint")
+        [ask_order] = await choose(h, GLOBEX_JOHN, ask, "Quantity")
+        [ask_text] = await choose(h, GLOBEX_JOHN, ask_order, "GX-1")
+        assert "describe" in ask_text["text"]
+        [ask_files] = await h.say(GLOBEX_JOHN, "Two rolls short in the last delivery.")
+        [ask_urgency] = await choose(h, GLOBEX_JOHN, ask_files, "Skip")
+        [summary] = await choose(h, GLOBEX_JOHN, ask_urgency, "Urgent")
+        assert "GX-1" in summary["text"] and "Urgent" in summary["text"]
+        [filed] = await choose(h, GLOBEX_JOHN, summary, "Submit")
+        assert "CMP-000002" in filed["text"] and "service lead has been alerted" in filed["text"]
