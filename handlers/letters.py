@@ -4,6 +4,8 @@ fpdf2 embeds a subset of the SimHei TrueType font that the mplfonts package ship
 glyphs cover Traditional and Simplified Chinese and Latin), with a ToUnicode map, so the
 letter's text can be searched and extracted again. (The package's Noto Sans CJK is an
 OpenType/CFF font whose extracted text comes out garbled, and it takes three times longer.)
+fpdf2 is imported with the first letter: the running bot does not carry it, nor fontTools,
+PIL and numpy behind it, until a letter is due.
 """
 
 from __future__ import annotations
@@ -16,11 +18,8 @@ from typing import Any
 
 from babel.dates import format_date
 from babel.numbers import format_decimal
-from fpdf import FPDF
 
 from handlers.context import Translator
-
-TITLE = "Payment reminder"
 
 
 @cache
@@ -42,6 +41,8 @@ def _babel_locale(locale: str) -> str:
 def dunning_letter_pdf(t: Translator, data: dict[str, Any]) -> bytes:
     """The letter: our details, the customer, every open invoice, the total per currency."""
     from datetime import date
+
+    from fpdf import FPDF  # ~30 MB with fontTools, PIL and numpy: loaded for the first letter
 
     loc = _babel_locale(t.locale)
     pdf = FPDF(format="A4")
