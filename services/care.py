@@ -50,6 +50,8 @@ D_FILE_MISSING = N_("The file of {company} ({code}) misses: {fields}")
 D_FILE_CHANGE = N_("Update the file of {company} ({code}) after the change of {date}, due "
                    "{due}")
 D_NOTHING = N_("Nothing is due today.")
+D_MORE = N_("…and {count} more: /visits shows the plan.")
+MAX_LINES = 20  # a digest stays well under Telegram's 4,096 characters
 NEWS_FOOTER = N_("Press the button below to receive no more news from us.")
 UNSUBSCRIBE = N_("No more news")
 TASK_LABEL = {"follow_up_visit": N_("follow-up visit after complaint"),
@@ -231,6 +233,9 @@ async def daily_digest(uow_factory: Any, now: datetime, *, care: Care) -> int:
                         "due": day(customer.next_visit_on)}))
             if not lines:
                 continue
+            if len(lines) > MAX_LINES:
+                more = len(lines) - MAX_LINES + 1
+                lines = [*lines[:MAX_LINES - 1], (D_MORE, {"count": more})]
             if await notify(uow, key=f"digest:{member.id}:{today.isoformat()}",
                             chat_id=member.telegram_id,
                             locale=await recipient_locale(uow, member.telegram_id,
@@ -290,7 +295,9 @@ async def greetings(uow_factory: Any, now: datetime, *, care: Care,
     after = 0
     while True:
         async with uow_factory() as uow:
-            contacts = await uow.care.contacts_page(after_id=after, limit=page)
+            birthdays = None if festival is not None else _birthday_keys(today)
+            contacts = await uow.care.contacts_page(after_id=after, limit=page,
+                                                    birthdays=birthdays)
             custom = {(t.key, t.locale): t.text for t in await uow.care.templates()}
             for contact in contacts:
                 locale = contact.locale or care.default_locale
@@ -308,6 +315,15 @@ async def greetings(uow_factory: Any, now: datetime, *, care: Care,
         if len(contacts) < page:
             return sent
         after = contacts[-1].id
+
+
+def _birthday_keys(today: date) -> list[str]:
+    """The MM-DD values greeted today (29 February is greeted on 28 February in other years)."""
+    keys = [today.strftime("%m-%d")]
+    leap = today.year % 4 == 0 and (today.year % 100 != 0 or today.year % 400 == 0)
+    if keys[0] == "02-28" and not leap:
+        keys.append("02-29")
+    return keys
 
 
 async def set_birthday(uow: UnitOfWork, actor: Actor, text: str, *, now: datetime) -> str:

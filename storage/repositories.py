@@ -919,10 +919,13 @@ class CareRepository:
 
     async def contacts_page(self, *, after_id: int, limit: int,
                             grades: Sequence[str] | None = None,
-                            customer_ids: Sequence[int] | None = None) -> list[Contact]:
+                            customer_ids: Sequence[int] | None = None,
+                            birthdays: Sequence[str] | None = None) -> list[Contact]:
         """Reachable contacts who did not opt out, a page at a time (greetings, news)."""
         stmt = (select(Contact).where(Contact.id > after_id, Contact.unreachable.is_(False),
                                       Contact.news_opt_out.is_(False)))
+        if birthdays is not None:
+            stmt = stmt.where(Contact.birthday.in_(list(birthdays)))
         if customer_ids is not None:
             stmt = stmt.where(Contact.customer_id.in_(list(customer_ids)))
         if grades is not None:

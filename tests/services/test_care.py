@@ -270,3 +270,21 @@ async def test_news_and_events_can_go_to_chosen_customers(world):
                                            starts_at=at(date(2026, 3, 3), 10), place="Here",
                                            grades=None, codes=["ACME"], now=JAN, care=CARE)
     assert invited == 2
+
+
+
+async def test_a_long_digest_is_cut_with_a_count_of_the_rest(world):
+    async with world() as uow:
+        wang = await uow.staff.get_by_telegram_id(SALES_WANG.id)
+        assert wang is not None
+        for n in range(30):
+            uow.customers.add(code=f"X{n:02d}", name=f"X {n}", owner_id=wang.id,
+                              grade=Grade.A, created_at=JAN, updated_at=JAN,
+                              legal_representative="L", registered_address="A", phone="P",
+                              business_scope="S")
+        await uow.commit()
+    await care.daily_digest(world, at(date(2026, 2, 4)), care=CARE)
+    [digest] = [m.payload for m in await sent(world, SALES_WANG.id)]
+    assert len(digest["lines"]) == care.MAX_LINES
+    assert digest["lines"][-1]["msgid"] == care.D_MORE
+    assert digest["lines"][-1]["params"]["count"] > 10
