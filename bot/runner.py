@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from collections.abc import Callable
@@ -16,21 +17,13 @@ from typing import Any
 
 from bot.app import Built, build_application
 from bot.inbox import Fatal, InboxProcessor, Poller, WebhookServer
+from bot.jobs import register_daily_jobs, register_deadlines
 from bot.language import normalize_locale, warm_up
 from bot.lock import ProcessLock
 from bot.logs import protect_logs
 from bot.relay import Relay
 from bot.settings import Settings
-from bot.sweeps import Sweeps, register_case_deadlines
-from domain.calendar import WorkingCalendar
-from handlers.letters import dunning_letter_pdf
-from services.admission import REVIEW_KIND, Admission, on_review_due
-from services.care import EVENT_KIND, Care, daily_digest, greetings, on_event_due
-from services.case_sla import SLA_KIND, Desk
-from services.customer_file import INFO_KIND, PROSPECT_KIND, on_info_due
-from services.dialogs import TIMEOUT_KIND, expire_dialog
-from services.prospects import on_prospect_due
-from services.receivables import Ledger, recheck_ratings, sweep_ladder, weekly_digest
+from bot.sweeps import Sweeps
 from services.time import utc_now
 from storage.reliability import release_all_leases
 
@@ -53,40 +46,7 @@ class BotRunner:
         self.webhook = webhook
         self.sweeps = sweeps or Sweeps(interval=timedelta(seconds=settings.sweep_interval_seconds))
         self.sweeps.lease = timedelta(seconds=settings.lease_seconds)
-        if TIMEOUT_KIND not in self.sweeps.handlers:
-            locale = settings.default_locale
-
-            async def expire(uow: Any, item: Any, now: datetime, late: bool) -> None:
-                await expire_dialog(uow, item, now, late, default_locale=locale)
-
-            self.sweeps.on_due(TIMEOUT_KIND, expire)
-        calendar = WorkingCalendar(settings.holiday_region, settings.timezone)
-        if SLA_KIND not in self.sweeps.handlers:
-            register_case_deadlines(self.sweeps, Desk(calendar, settings.case_policy(),
-                                                      settings.default_locale))
-        if REVIEW_KIND not in self.sweeps.handlers:
-            adm = Admission(calendar, settings.admission_policy(), settings.default_locale,
-                            settings.invite_expiry_days)
-
-            async def review_due(uow: Any, item: Any, now: datetime, late: bool) -> None:
-                await on_review_due(uow, item, now, late, adm=adm)
-
-            self.sweeps.on_due(REVIEW_KIND, review_due)
-        if INFO_KIND not in self.sweeps.handlers:
-            locale = settings.default_locale
-
-            async def info_due(uow: Any, item: Any, now: datetime, late: bool) -> None:
-                await on_info_due(uow, item, now, late, default_locale=locale)
-
-            async def prospect_due(uow: Any, item: Any, now: datetime, late: bool) -> None:
-                await on_prospect_due(uow, item, now, late, default_locale=locale)
-
-            self.sweeps.on_due(INFO_KIND, info_due)
-            self.sweeps.on_due(PROSPECT_KIND, prospect_due)
-        self.ledger = Ledger(calendar, settings.ladder_policy(), settings.default_locale,
-                             {"name": settings.company_name,
-                              "address": settings.company_address,
-                              "phone": settings.company_phone})
+        self.ledger = register_deadlines(self.sweeps, settings)
         self.lock = ProcessLock(settings.database_url)
         self.stop_event = asyncio.Event()
         self.exit_code = 0
@@ -126,42 +86,10 @@ class BotRunner:
                            default_locale=s.default_locale,
                            lease=timedelta(seconds=s.lease_seconds))
         self.processor.on_processed = self.relay.wake.set  # send what handlers queued
-        if "receivables.ladder" not in self.sweeps.periodic:
-            catalogs, ledger, uow_factory = built.catalogs, self.ledger, built.uow_factory
-
-            def letter(locale: str, data: dict[str, Any]) -> bytes:
-                return dunning_letter_pdf(catalogs.get(locale), data)
-
-            async def ladder(now: datetime) -> int:
-                return await sweep_ladder(uow_factory, now, ledger=ledger,
-                                          render_letter=letter)
-
-            async def digest(now: datetime) -> int:
-                return await weekly_digest(uow_factory, now, ledger=ledger)
-
-            self.sweeps.every("receivables.ladder", timedelta(minutes=s.ladder_sweep_minutes),
-                              ladder)
-            async def ratings(now: datetime) -> int:
-                return await recheck_ratings(uow_factory, now, ledger=ledger)
-
-            self.sweeps.every("receivables.digest", timedelta(hours=1), digest)
-            self.sweeps.every("credit.recheck", timedelta(hours=1), ratings)
-            looks_after = Care(ledger.calendar, s.holiday_region, s.care_policy(),
-                               s.default_locale, s.business_hours[0])
-
-            async def digests(now: datetime) -> int:
-                return await daily_digest(uow_factory, now, care=looks_after)
-
-            async def greet(now: datetime) -> int:
-                return await greetings(uow_factory, now, care=looks_after)
-
-            async def event_due(uow: Any, item: Any, now: datetime, late: bool) -> None:
-                await on_event_due(uow, item, now, late, care=looks_after)
-
-            if EVENT_KIND not in self.sweeps.handlers:
-                self.sweeps.on_due(EVENT_KIND, event_due)
-            self.sweeps.every("care.digest", timedelta(minutes=30), digests)
-            self.sweeps.every("care.greetings", timedelta(minutes=30), greet)
+        register_daily_jobs(self.sweeps, s, built.uow_factory, built.catalogs.get, self.ledger)
+        # Everything loaded so far lives as long as the process: keep it out of the garbage
+        # collector's full passes, which otherwise walk it again and again under load.
+        gc.freeze()
         if app.job_queue is not None:
             self.sweeps.install(app.job_queue, built.uow_factory, self.clock, built.ops)
         self._workers = [
