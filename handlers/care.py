@@ -87,8 +87,7 @@ class VisitDialog(StepDialog):
                 state.step]
             if state.step != "outcome":
                 rows.append([dialog_button(self.name, state, t.gettext("Skip"), SKIP)])
-        rows.append([dialog_button(self.name, state, t.gettext("Cancel"), CANCEL)])
-        await reply_html(update, context, escape(text), InlineKeyboardMarkup(rows))
+        await self._ask(update, context, state, text, rows)
 
     async def on_input(self, update: Update, context: BotContext, state: DialogState,
                        choice: str | None) -> None:
@@ -196,8 +195,7 @@ class NewsDialog(StepDialog):
                     "zh_Hans": t.gettext("The news in Simplified Chinese?"),
                     "en": t.gettext("The news in English?")}[state.step]
             rows.append([dialog_button(self.name, state, t.gettext("Skip"), SKIP)])
-        rows.append([dialog_button(self.name, state, t.gettext("Cancel"), CANCEL)])
-        await reply_html(update, context, escape(text), InlineKeyboardMarkup(rows))
+        await self._ask(update, context, state, text, rows)
 
     async def on_input(self, update: Update, context: BotContext, state: DialogState,
                        choice: str | None) -> None:
@@ -261,8 +259,7 @@ class EventDialog(StepDialog):
                     "when": t.gettext("When? Send the date and time, e.g. {example}.").format(
                         example="2026-12-18 14:00"),
                     "place": t.gettext("Where?")}[state.step]
-        rows.append([dialog_button(self.name, state, t.gettext("Cancel"), CANCEL)])
-        await reply_html(update, context, escape(text), InlineKeyboardMarkup(rows))
+        await self._ask(update, context, state, text, rows)
 
     async def on_input(self, update: Update, context: BotContext, state: DialogState,
                        choice: str | None) -> None:

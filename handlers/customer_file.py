@@ -123,8 +123,7 @@ class InfoDialog(StepDialog):
                              "deadline and the departments concerned are told.")
             rows.append([dialog_button(self.name, state, t.gettext("Yes"), YES),
                          dialog_button(self.name, state, t.gettext("No"), NO)])
-        rows.append([dialog_button(self.name, state, t.gettext("Cancel"), CANCEL)])
-        await reply_html(update, context, escape(text), InlineKeyboardMarkup(rows))
+        await self._ask(update, context, state, text, rows)
 
     async def on_input(self, update: Update, context: BotContext, state: DialogState,
                        choice: str | None) -> None:
@@ -195,8 +194,7 @@ class ConsentDialog(StepDialog):
         else:
             text = t.gettext("Valid until which date? (YYYY-MM-DD)")
             rows.append([dialog_button(self.name, state, t.gettext("No expiry"), NONE)])
-        rows.append([dialog_button(self.name, state, t.gettext("Cancel"), CANCEL)])
-        await reply_html(update, context, escape(text), InlineKeyboardMarkup(rows))
+        await self._ask(update, context, state, text, rows)
 
     async def on_input(self, update: Update, context: BotContext, state: DialogState,
                        choice: str | None) -> None:

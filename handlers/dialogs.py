@@ -10,14 +10,16 @@ again.
 from __future__ import annotations
 
 from datetime import timedelta
+from html import escape
 from typing import Any, Protocol
 
-from telegram import Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ApplicationHandlerStop
 
 from domain.errors import N_, DomainError
 from handlers import callbacks as cb
 from handlers.context import BotContext
+from handlers.render import dialog_button, reply_html
 from services import dialogs
 from services.dialogs import DialogState
 
@@ -57,6 +59,13 @@ class StepDialog:
                                         data=data, now=context.now(),
                                         lifetime=self.lifetime or context.runtime.dialog_timeout)
         await self.prompt(update, context, state)
+
+    async def _ask(self, update: Update, context: BotContext, state: DialogState, text: str,
+                   rows: list[list[InlineKeyboardButton]] | None = None) -> None:
+        """Ask a step's question (plain text) with its buttons and, last, Cancel."""
+        buttons = [*(rows or []),
+                   [dialog_button(self.name, state, context.t.gettext("Cancel"), CANCEL)]]
+        await reply_html(update, context, escape(text), InlineKeyboardMarkup(buttons))
 
     async def _cancelled(self, update: Update, context: BotContext, choice: str | None,
                          msgid: str = NOTHING_CHANGED) -> bool:
