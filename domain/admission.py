@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
 
 from domain.enums import Role
 from domain.errors import N_, DomainError
+from domain.records import parse_amount
 
 
 class AppStatus(StrEnum):
@@ -98,16 +99,7 @@ def check_field(name: str, text: str) -> str:
 
 def parse_credit(text: str) -> Decimal:
     """A credit limit as the finance reviewer types it: 500000, 500,000 or 500000.00."""
-    cleaned = (text or "").replace(",", "").replace(" ", "").strip()
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        raise DomainError(N_("Please send the credit limit as a number, e.g. {example}."),
-                          example="500000") from None
-    if not value.is_finite() or value < 0 or value > Decimal("1e12"):
-        raise DomainError(N_("Please send the credit limit as a number, e.g. {example}."),
-                          example="500000")
-    return value.quantize(Decimal("0.01"))
+    return parse_amount(text, N_("Please send the credit limit as a number, e.g. {example}."))
 
 
 def parse_term(text: str) -> int:

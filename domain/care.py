@@ -66,14 +66,6 @@ FESTIVALS = {
     "mid_autumn": ("Mid-Autumn Festival",),
     "national_day": ("National Day",),
 }
-FESTIVAL_LABEL = {
-    "new_year": N_("New Year"),
-    "spring_festival": N_("Spring Festival"),
-    "dragon_boat": N_("Dragon Boat Festival"),
-    "mid_autumn": N_("Mid-Autumn Festival"),
-    "national_day": N_("National Day"),
-    "birthday": N_("Birthday"),
-}
 DEFAULT_GREETING = {
     "new_year": N_("Happy New Year from all of us! Thank you for your trust; we look forward "
                    "to working with you this year."),

@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 from domain.errors import N_
-from domain.records import RowError, _currency, _date, _decimal, _text
+from domain.records import RowError, _currency, _date, _decimal, _text, parse_amount
 
 INVOICE_REQUIRED = ("invoice_no", "customer_code", "order_no", "amount", "currency",
                     "issued_on", "due_on")
@@ -72,20 +72,7 @@ def parse_payment_row(row: Mapping[str, Any]) -> PaymentRecord:
 
 def parse_money(text: str) -> Decimal:
     """An amount as typed in chat: 500000, 500,000 or 500000.00; not negative."""
-    from decimal import InvalidOperation
-
-    from domain.errors import DomainError
-
-    cleaned = (text or "").replace(",", "").strip()
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        raise DomainError(N_("Please send the amount as a number, e.g. {example}."),
-                          example="500000") from None
-    if not value.is_finite() or value < 0 or value > Decimal("1e12"):
-        raise DomainError(N_("Please send the amount as a number, e.g. {example}."),
-                          example="500000")
-    return value.quantize(CENT)
+    return parse_amount(text, N_("Please send the amount as a number, e.g. {example}."))
 
 
 class Bucket(StrEnum):

@@ -212,3 +212,18 @@ def parse_order_row(row: Mapping[str, Any]) -> OrderRecord:
         payment_terms=_text(row, "payment_terms", required=False),
         expected_delivery=_date(row, "expected_delivery", required=False),
     )
+
+
+def parse_amount(text: str, msgid: str) -> Decimal:
+    """An amount as typed in chat (500000, 500,000, 500 000 or 500000.00): not negative, two
+    decimals; `msgid` says what was expected when it is not one."""
+    from domain.errors import DomainError
+
+    cleaned = (text or "").replace(",", "").replace(" ", "").strip()
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        raise DomainError(msgid, example="500000") from None
+    if not value.is_finite() or value < 0 or value > Decimal("1e12"):
+        raise DomainError(msgid, example="500000")
+    return value.quantize(Decimal("0.01"))

@@ -66,9 +66,7 @@ class VisitDialog(StepDialog):
         await self._go(update, context, "kind", {"code": code.strip().upper()})
 
     async def begin_for(self, update: Update, context: BotContext, customer_id: int) -> None:
-        async with context.uow() as uow:
-            customer = await uow.customers.get(customer_id)
-            code = customer.code
+        code = await care.visit_customer_code(context.uow(), context.me, customer_id)
         await self.begin(update, context, code)
 
     async def prompt(self, update: Update, context: BotContext, state: DialogState) -> None:

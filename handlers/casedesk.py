@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import date, timedelta, tzinfo
+from datetime import timedelta, tzinfo
 from html import escape
 from typing import Any
 
@@ -28,7 +28,7 @@ from handlers import charts
 from handlers.common import cb_stale
 from handlers.context import BotContext, Translator
 from handlers.dialogs import StepDialog, register_dialog
-from handlers.render import send_files, split_text
+from handlers.render import parse_day, send_files, split_text
 from services import casework, dialogs
 from services.case_sla import Desk
 from services.cases import CATEGORY_LABEL, KIND_LABEL
@@ -583,13 +583,6 @@ class CaseActionDialog(StepDialog):
         await context.bot.send_message(chat.id, t.gettext("Done."))
         await show_card(update, context, view)
 
-
-def parse_day(text: str) -> date:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise DomainError(N_("Please send a date like {example}."),
-                          example="2026-12-31") from None
 
 
 class SurveyCommentDialog:

@@ -30,7 +30,7 @@ from handlers import callbacks as cb
 from handlers.complaints import attachment_of
 from handlers.context import BotContext, Translator
 from handlers.dialogs import NOTHING_CHANGED, NOTHING_SENT, StepDialog, register_dialog
-from handlers.render import dialog_button, reply_html
+from handlers.render import dialog_button, parse_day, reply_html
 from services import customer_file, dialogs, prospects
 from services.customer_file import PROPOSAL_FIELDS, PROPOSAL_LABEL, SOURCE_LABEL, SOURCES
 from services.dialogs import DialogState
@@ -39,13 +39,6 @@ CANCEL, YES, NO, TODAY, NONE = "cancel", "yes", "no", "today", "none"
 
 
 
-
-def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise DomainError(N_("Please send a date like {example}."),
-                          example="2026-12-31") from None
 
 
 # -- the file -------------------------------------------------------------------------------
@@ -140,7 +133,7 @@ class InfoDialog(StepDialog):
             return await self._go(update, context, "date", data)
         if state.step == "date":
             today = context.now().astimezone(context.runtime.calendar.tz).date()
-            day = today if choice == TODAY else _day(text)
+            day = today if choice == TODAY else parse_day(text)
             if day > today:
                 raise DomainError(N_("That date is in the future."))
             data["date"] = day.isoformat()
@@ -225,9 +218,9 @@ class ConsentDialog(StepDialog):
             data["document"] = attachment.__dict__
             return await self._go(update, context, "signed", data)
         if state.step == "signed":
-            data["signed"] = _day(text).isoformat()
+            data["signed"] = parse_day(text).isoformat()
             return await self._go(update, context, "expires", data)
-        expires = None if choice == NONE else _day(text)
+        expires = None if choice == NONE else parse_day(text)
         await customer_file.record_consent(
             context.uow(), context.me, data["code"], scope=ConsentScope(data["scope"]),
             recipient=data["recipient"], document=Attachment(**data["document"]),

@@ -9,6 +9,7 @@ again.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from datetime import timedelta
 from html import escape
 from typing import Any, Protocol
@@ -43,14 +44,15 @@ NOTHING_CHANGED = N_("Cancelled. Nothing was changed.")
 NOTHING_SENT = N_("Cancelled. Nothing was sent.")
 
 
-class StepDialog:
+class StepDialog(ABC):
     """What the step-by-step dialogs share: saving a step before asking it, and Cancel."""
 
     name: str
     lifetime: timedelta | None = None  # None: the configured dialog timeout
 
+    @abstractmethod
     async def prompt(self, update: Update, context: BotContext, state: DialogState) -> None:
-        raise NotImplementedError
+        """Ask (again) what the current step needs."""
 
     async def _go(self, update: Update, context: BotContext, step: str,
                   data: dict[str, Any]) -> None:

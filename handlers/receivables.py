@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from decimal import Decimal
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -34,9 +33,8 @@ def overview_text(t: Translator, view: receivables.Overview) -> str:
     if not view.totals:
         lines.append(escape(t.gettext("Nothing is open.")))
     for currency, buckets in sorted(view.totals.items()):
-        total = sum(buckets.values(), Decimal("0"))
         lines.append("")
-        lines.append(f"<b>{escape(t.money(total, currency))}</b>")
+        lines.append(f"<b>{escape(t.money(view.total(currency), currency))}</b>")
         for b in Bucket:
             if buckets[b]:
                 lines.append(f"• {escape(t.gettext(BUCKET_LABEL[b]))}: "
@@ -97,7 +95,6 @@ async def _statement(update: Update, context: BotContext, *, code: str | None = 
     if not lines:
         out.append(escape(t.gettext("No invoices.")))
     for line in lines:
-        rest = line.amount - line.paid
         if line.settled:
             state = t.gettext("paid")
         elif line.overdue_days:
@@ -107,7 +104,7 @@ async def _statement(update: Update, context: BotContext, *, code: str | None = 
         out.append(f"• {escape(line.invoice)} · {escape(t.date(line.issued))} · "
                    f"{escape(t.money(line.amount, line.currency))}"
                    + ("" if line.settled else " · " + escape(t.gettext("open {amount}").format(
-                       amount=t.money(rest, line.currency))))
+                       amount=t.money(line.open, line.currency))))
                    + f" · {escape(state)}")
     for currency, (open_, overdue) in sorted(receivables.currencies(lines).items()):
         out.append("")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
+from domain.errors import N_, DomainError
 from handlers import callbacks as cb
 from handlers.context import BotContext, Translator
 from handlers.labels import LANGUAGE_NAME, ROLE, STATUS
@@ -178,3 +180,12 @@ async def send_files(update: Update, context: BotContext, files: list[tuple[str,
             await context.bot.send_message(chat.id, context.t.gettext(
                 "One file of {number} could not be shown (Telegram no longer has it).").format(
                 number=caption))
+
+
+def parse_day(text: str) -> date:
+    """A date typed in chat as YYYY-MM-DD; a clear answer otherwise."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise DomainError(N_("Please send a date like {example}."),
+                          example="2026-12-31") from None

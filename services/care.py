@@ -18,7 +18,6 @@ from typing import Any
 from domain.calendar import WorkingCalendar
 from domain.care import (
     DEFAULT_GREETING,
-    FESTIVAL_LABEL,
     REQUIRED_FILE_FIELDS,
     CarePolicy,
     VisitKind,
@@ -49,7 +48,6 @@ D_TEAM_NO_CONTACT = N_("{name} has not contacted {company} ({code}) since {last}
 D_FILE_MISSING = N_("The file of {company} ({code}) misses: {fields}")
 D_FILE_CHANGE = N_("Update the file of {company} ({code}) after the change of {date}, due "
                    "{due}")
-D_NOTHING = N_("Nothing is due today.")
 D_MORE = N_("…and {count} more: /visits shows the plan.")
 MAX_LINES = 20  # a digest stays well under Telegram's 4,096 characters
 NEWS_FOOTER = N_("Press the button below to receive no more news from us.")
@@ -117,6 +115,16 @@ async def log_visit(uow: UnitOfWork, actor: Actor, code: str, *, kind: VisitKind
                      "opportunity": bool(opportunity.strip())})
         await uow.commit()
         return customer.next_visit_on
+
+
+async def visit_customer_code(uow: UnitOfWork, actor: Actor, customer_id: int) -> str:
+    """The code of a customer whose visit this rep (or the sales head) may log."""
+    async with uow:
+        customer = await uow.customers.get(customer_id)
+        if customer.owner_id != actor.staff_id and not actor.roles & {Role.SALES_HEAD,
+                                                                       Role.ADMIN}:
+            raise AccessDenied(N_("Visits are logged by the customer's sales rep."))
+        return customer.code
 
 
 @dataclass(frozen=True)
@@ -547,4 +555,3 @@ async def mark_attended(uow: UnitOfWork, actor: Actor, reply_id: int, *,
         return reply.attended
 
 
-__all__ = ["FESTIVAL_LABEL", "Care"]

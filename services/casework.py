@@ -304,7 +304,7 @@ async def _moved(uow: UnitOfWork, case: Case, actor: Actor, now: datetime) -> Ca
     who = (await uow.staff.get(fresh.assignee_id)).name if fresh.assignee_id else "-"
     return CaseMoved(N_("{number} has moved on since that button was sent (it is with "
                         "{name} now); nothing was changed."), number=fresh.number or "",
-                     name=who, case_id=fresh.id)
+                     name=who)
 
 
 async def _change(uow: UnitOfWork, actor: Actor, case_id: int, version: int, action: str,

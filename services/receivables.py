@@ -664,6 +664,9 @@ class Overview:
     worst: list[tuple[str, str, str, Decimal, int]]  # code, name, currency, overdue, days
     worst_ids: list[int] = field(default_factory=list)  # the same customers' ids
 
+    def total(self, currency: str) -> Decimal:
+        return sum(self.totals[currency].values(), Decimal("0"))
+
 
 async def overview(uow: UnitOfWork, actor: Actor, *, now: datetime,
                    ledger: Ledger) -> Overview:
@@ -708,6 +711,10 @@ class StatementLine:
     overdue_days: int
     settled: bool
 
+    @property
+    def open(self) -> Decimal:
+        return self.amount - self.paid
+
 
 async def statement(uow: UnitOfWork, actor: Actor, *, now: datetime,
                     ledger: Ledger, code: str | None = None,
@@ -741,6 +748,6 @@ def currencies(lines: Sequence[StatementLine]) -> dict[str, tuple[Decimal, Decim
     out: dict[str, tuple[Decimal, Decimal]] = {}
     for line in lines:
         open_, overdue = out.get(line.currency, (Decimal("0"), Decimal("0")))
-        rest = line.amount - line.paid
-        out[line.currency] = (open_ + rest, overdue + (rest if line.overdue_days else 0))
+        out[line.currency] = (open_ + line.open,
+                              overdue + (line.open if line.overdue_days else 0))
     return out
