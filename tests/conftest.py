@@ -5,18 +5,40 @@ from __future__ import annotations
 import logging
 import os
 import re
+import secrets
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from storage.db import make_sync_engine, open_database
 from storage.migrate import upgrade
 from storage.uow import SqlUnitOfWork
 
-PG_URL = os.environ.get("DCM_TEST_DATABASE_URL")
+# DCM_TEST_DATABASE_URL names a PostgreSQL server and a database to connect to; each test run
+# creates a database of its own there (dropped at the end), so two runs at once (a developer and
+# CI, two worktrees) cannot reset each other's schema mid-test. The bot processes that tests
+# start get the same URL.
+PG_BASE_URL = os.environ.get("DCM_TEST_DATABASE_URL")
+PG_URL = (
+    str(make_url(PG_BASE_URL).set(database=f"dcm_test_{os.getpid()}_{secrets.token_hex(3)}")
+        .render_as_string(hide_password=False))
+    if PG_BASE_URL else None
+)
+
+
+def _admin_execute(sql: str) -> None:
+    """Run one statement outside a transaction on the configured (base) database."""
+    assert PG_BASE_URL is not None
+    engine = make_sync_engine(PG_BASE_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(sql))
+    finally:
+        engine.dispose()
 
 # R19: the whole suite logs at DEBUG into this collector, and the session fails if any line
 # holds a bot token or a secret the tests use (checked in pytest_sessionfinish).
@@ -44,9 +66,14 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     root = logging.getLogger()
     root.setLevel(logging.DEBUG)
     root.addHandler(COLLECTOR)
+    if PG_URL is not None:
+        _admin_execute(f'CREATE DATABASE "{make_url(PG_URL).database}"')
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if PG_URL is not None:
+        # FORCE: a bot process a failed test left behind must not keep the database alive.
+        _admin_execute(f'DROP DATABASE IF EXISTS "{make_url(PG_URL).database}" WITH (FORCE)')
     if COLLECTOR.leaks:
         print(f"\nR19: {len(COLLECTOR.leaks)} log line(s) held a secret:", *COLLECTOR.leaks[:5],
               sep="\n  ")
@@ -87,4 +114,14 @@ async def uow_factory(db_url: str) -> AsyncIterator[object]:
 
 @pytest.fixture
 def now() -> datetime:
+    """A fixed instant for tests whose bot runs in-process on an injected clock.
+
+    Tests that start the bot as a real process (which runs on the real clock, possibly moved by
+    libfaketime) override this with `real_now`, so invites and deadlines they seed are fresh.
+    """
     return datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
+
+
+def real_now() -> datetime:
+    """The process tree's own clock: what a bot subprocess also sees."""
+    return datetime.now(UTC)

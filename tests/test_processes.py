@@ -10,8 +10,15 @@ from datetime import datetime
 import pytest
 
 from bot.fake_api import FakeBotApi
+from tests.conftest import real_now
 from tests.support.processes import TOKEN, env_for, start
 from tests.support.world import ADMIN_ALI, seed
+
+
+@pytest.fixture
+def now() -> datetime:
+    """The bot runs as a real process on the real clock: seed relative to it."""
+    return real_now()
 
 
 @pytest.fixture
