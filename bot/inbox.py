@@ -29,6 +29,7 @@ from telegram.error import (
 )
 
 from bot import ops
+from bot.leases import LeaseKeeper
 from bot.ops import Ops
 from bot.waiting import seconds_until, wait_any
 from domain.errors import N_
@@ -68,6 +69,7 @@ class InboxProcessor:
         clock: Callable[[], datetime] = utc_now,
         concurrency: int = 8,
         on_processed: Callable[[], None] = lambda: None,
+        keeper: LeaseKeeper | None = None,
     ) -> None:
         self.app = app
         self.on_processed = on_processed
@@ -77,8 +79,10 @@ class InboxProcessor:
         self.lease = lease
         self.backoff = backoff
         self.clock = clock
+        self.keeper = keeper or LeaseKeeper(uow_factory, lease=lease, clock=clock)
         self.wake = asyncio.Event()
         self._slots = asyncio.Semaphore(concurrency)
+        self._done = DoneMarks(uow_factory, self.keeper, clock)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Process until `stop`; the update in hand is finished first (R17)."""
@@ -91,6 +95,7 @@ class InboxProcessor:
                 handled = 0
             if handled == 0:
                 await self._sleep(stop)
+        await self._done.flushed()
 
     async def _sleep(self, stop: asyncio.Event) -> None:
         try:
@@ -103,15 +108,16 @@ class InboxProcessor:
     async def run_once(self, stop: asyncio.Event | None = None, limit: int = 50) -> int:
         """Claim a batch of due updates and process them in order; return how many."""
         async with self.uow_factory() as uow:
-            rows = await uow.inbox.claim(self.clock(), lease=self.lease, limit=limit)
+            rows = await uow.inbox.claim(self.clock(), lease=self.lease, limit=limit,
+                                         owner=self.keeper.owner)
             await uow.commit()
+        self.keeper.hold("inbox", (row.update_id for row in rows))
         # Chats are independent: while one waits for Telegram, another's update is handled.
         # Within a chat, updates stay in order.
         by_chat: dict[int, list[InboxUpdate]] = {}
         for row in rows:
             by_chat.setdefault(_chat_of(row.payload), []).append(row)
         unstarted: list[InboxUpdate] = []
-        handled: list[int] = []
 
         async def one_chat(chat_rows: list[InboxUpdate]) -> None:
             for index, row in enumerate(chat_rows):
@@ -120,28 +126,26 @@ class InboxProcessor:
                     return
                 async with self._slots:
                     if await self.process(row):
-                        handled.append(row.update_id)
+                        # Marked done at once (R1): a crash re-handles at most the updates
+                        # whose mark was still on its way, not the rest of the batch.
+                        self._done.add(row.update_id)
+                        self.on_processed()  # what was handled may have queued messages
 
         try:
             await asyncio.gather(*(one_chat(chat_rows) for chat_rows in by_chat.values()))
         finally:
-            # One commit marks the whole batch done (the issue's "batch inbox writes"): when
-            # busy this saves a commit per update; a crash before it means the batch's
-            # handled updates are handled again, which dialogs and the outbox make harmless.
-            if handled:
-                async with self.uow_factory() as uow:
-                    await uow.inbox.finish_many(handled, self.clock())
-                    await uow.commit()
-                self.on_processed()  # what was handled may have queued messages
+            await self._done.flushed()
         if unstarted:
             # Stopping: release what we have not started, so nothing waits for the lease.
             await self._release(unstarted)
         return len(rows) - len(unstarted)
 
     async def _release(self, rows: list[InboxUpdate]) -> None:
+        ids = [r.update_id for r in rows]
         async with self.uow_factory() as uow:
-            await uow.inbox.release([r.update_id for r in rows])
+            await uow.inbox.release(ids, owner=self.keeper.owner)
             await uow.commit()
+        self.keeper.drop("inbox", ids)
 
     async def process(self, row: InboxUpdate) -> bool:
         """Run one stored update through the handlers; True if it succeeded (the caller marks
@@ -167,14 +171,64 @@ class InboxProcessor:
         if tries < self.max_attempts:
             retry_at = now + timedelta(seconds=self.backoff(tries))
         async with self.uow_factory() as uow:
-            await uow.inbox.fail(update_id, error, now, retry_at=retry_at)
+            ours = await uow.inbox.fail(update_id, error, now, retry_at=retry_at,
+                                        owner=self.keeper.owner)
             await uow.commit()
-        if row.attempts + 1 >= self.max_attempts:
-            log.error("update %s dead-lettered after %s tries: %s", update_id,
-                      row.attempts + 1, error)
+        self.keeper.drop("inbox", [update_id])
+        if ours and retry_at is None:
+            log.error("update %s dead-lettered after %s tries: %s", update_id, tries, error)
             await self.ops.tell(f"dead:{update_id}", ops.DEAD_LETTER, now,
-                                update_id=update_id, attempts=row.attempts + 1, error=error)
+                                update_id=update_id, attempts=tries, error=error)
         return False
+
+
+class DoneMarks:
+    """Mark handled updates done as soon as they are handled, in group commits.
+
+    One commit per update would cost a write per reply; one commit per batch (as before)
+    meant a crash re-handled, and answered again, every handled update of the batch. Here a
+    handled update is committed done in the next commit: updates that finish while one commit
+    runs share the next, so a busy bot still writes few commits and a crash re-handles only
+    the few updates whose mark was on its way.
+    """
+
+    def __init__(self, uow_factory: Callable[[], SqlUnitOfWork], keeper: LeaseKeeper,
+                 clock: Callable[[], datetime]) -> None:
+        self.uow_factory = uow_factory
+        self.keeper = keeper
+        self.clock = clock
+        self._pending: list[int] = []
+        self._task: asyncio.Task[None] | None = None
+
+    def add(self, update_id: int) -> None:
+        self._pending.append(update_id)
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._flush(), name="inbox-done")
+
+    async def flushed(self) -> None:
+        """Wait until every mark added so far is committed."""
+        while self._task is not None and not self._task.done():
+            await asyncio.shield(self._task)
+
+    async def _flush(self) -> None:
+        failures = 0
+        while self._pending:
+            ids = self._pending
+            self._pending = []
+            try:
+                async with self.uow_factory() as uow:
+                    await uow.inbox.finish_many(ids, self.clock(), owner=self.keeper.owner)
+                    await uow.commit()
+            except (SQLAlchemyError, OSError) as exc:
+                # The database is down: keep the marks and try again; leases are renewed
+                # meanwhile so no one else takes these updates while the marks wait.
+                self._pending = ids + self._pending
+                failures += 1
+                log.warning("could not mark %d update(s) done (%s); retrying", len(ids), exc)
+                await asyncio.sleep(min(0.5 * failures, 5.0))
+                continue
+            failures = 0
+            self.keeper.drop("inbox", ids)
 
 
 def _chat_of(payload: dict[str, Any]) -> int:

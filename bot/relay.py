@@ -16,6 +16,7 @@ from telegram import InputFile
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot import ops
+from bot.leases import LeaseKeeper
 from bot.ops import Ops
 from bot.waiting import seconds_until, wait_any
 from handlers.context import Translator
@@ -61,8 +62,10 @@ class Relay:
         max_queued: int = 500,
         private_depth: int = 10,
         group_depth: int = 3,
+        keeper: LeaseKeeper | None = None,
     ) -> None:
         self.bot = bot
+        self.keeper = keeper or LeaseKeeper(uow_factory, lease=lease, clock=clock)
         self.uow_factory = uow_factory
         self.translator = translator
         self.ops = ops_alerts
@@ -105,8 +108,14 @@ class Relay:
             rows = await uow.outbox.claim(self.clock(), lease=self.lease,
                                           limit=min(self.batch, room), exclude_chats=full,
                                           private_depth=self.private_depth,
-                                          group_depth=self.group_depth)
+                                          group_depth=self.group_depth,
+                                          owner=self.keeper.owner)
             await uow.commit()
+        held = self.keeper.held["outbox"]
+        # A row already in a queue here came back only if its lease ran out while the database
+        # was unreachable (no renewal): it is ours and queued once already.
+        rows = [row for row in rows if row.id not in held]
+        self.keeper.hold("outbox", (row.id for row in rows))
         taken = 0
         for row in rows:
             queue = self._queues.setdefault(row.chat_id, deque())
@@ -142,9 +151,11 @@ class Relay:
         self._stopping = False
 
     async def _give_back(self, rows: list[OutboxMessage]) -> None:
+        ids = [row.id for row in rows]
         async with self.uow_factory() as uow:
-            await uow.outbox.release([row.id for row in rows])
+            await uow.outbox.release(ids, owner=self.keeper.owner)
             await uow.commit()
+        self.keeper.drop("outbox", ids)
 
     async def _sleep_until_due(self, stop: asyncio.Event) -> None:
         # With workers busy, what is due belongs to full chats: wait for a worker to make room
@@ -168,10 +179,7 @@ class Relay:
         """Sends cut off by a crash may have reached Telegram: report them, never resend (R4)."""
         now = self.clock()
         async with self.uow_factory() as uow:
-            stuck = await uow.outbox.stuck_sending(now)
-            for row in stuck:
-                await uow.outbox.settle(row.id, status="uncertain", now=now,
-                                        error="the process stopped during the send")
+            stuck = await uow.outbox.settle_stuck(now)
             await uow.commit()
         for row in stuck:
             await self.ops.tell(f"uncertain:{row.id}", ops.UNCERTAIN, now,
@@ -182,8 +190,14 @@ class Relay:
         now = self.clock
         payload = row.payload
         async with self.uow_factory() as uow:
-            await uow.outbox.mark_sending(row.id)
+            ours = await uow.outbox.mark_sending(row.id, owner=self.keeper.owner)
             await uow.commit()
+        if not ours:
+            # Our lease ran out (the database was unreachable) and another process has the
+            # row: it sends it, not us.
+            log.warning("outbox row %s is no longer held by this process; not sending", row.id)
+            self.keeper.drop("outbox", [row.id])
+            return
         try:
             t = self.translator(payload.get("locale") or self.default_locale)
             username = self.bot.username if getattr(self.bot, "_bot_user", None) else ""
@@ -251,5 +265,10 @@ class Relay:
 
     async def _settle(self, row: OutboxMessage, status: str, **kw: Any) -> None:
         async with self.uow_factory() as uow:
-            await uow.outbox.settle(row.id, status=status, now=self.clock(), **kw)
+            ours = await uow.outbox.settle(row.id, status=status, now=self.clock(),
+                                           owner=self.keeper.owner, **kw)
             await uow.commit()
+        self.keeper.drop("outbox", [row.id])
+        if not ours:
+            log.error("outbox row %s ended %s after this process lost its lease", row.id,
+                      status)

@@ -19,6 +19,7 @@ from bot.app import Built, build_application
 from bot.inbox import Fatal, InboxProcessor, Poller, WebhookServer
 from bot.jobs import register_daily_jobs, register_deadlines
 from bot.language import normalize_locale, warm_up
+from bot.leases import LeaseKeeper
 from bot.lock import ProcessLock
 from bot.logs import protect_logs
 from bot.relay import Relay
@@ -57,6 +58,8 @@ class BotRunner:
         self.webhook_server: WebhookServer | None = None
         self._intake: asyncio.Task[None] | None = None
         self._workers: list[asyncio.Task[None]] = []
+        self._keeper: asyncio.Task[None] | None = None
+        self._keeper_stop = asyncio.Event()  # leases are kept until the last work is done
 
     @property
     def application(self) -> Any:
@@ -78,13 +81,18 @@ class BotRunner:
         if s.is_sqlite:
             await self._release_stale_leases()
         base = s.inbox_backoff_seconds
+        lease = timedelta(seconds=s.lease_seconds)
+        # One keeper renews what the inbox, the relay and the sweeps hold (R11). Delivery runs
+        # on the real clock (leases, retries); business time is `self.clock`.
+        keeper = LeaseKeeper(built.uow_factory, lease=lease)
         self.processor = InboxProcessor(
             app, built.uow_factory, built.ops, max_attempts=s.inbox_max_attempts,
             backoff=lambda tries: min(base * 2 ** (tries - 1), 600.0),
-            lease=timedelta(seconds=s.lease_seconds))
+            lease=lease, keeper=keeper)
         self.relay = Relay(app.bot, built.uow_factory, built.catalogs.get, built.ops,
-                           default_locale=s.default_locale,
-                           lease=timedelta(seconds=s.lease_seconds))
+                           default_locale=s.default_locale, lease=lease, keeper=keeper)
+        self.sweeps.keeper = keeper
+        self.sweeps.owner = keeper.owner
         self.processor.on_processed = self.relay.wake.set  # send what handlers queued
         register_daily_jobs(self.sweeps, s, built.uow_factory, built.catalogs.get, self.ledger)
         # Everything loaded so far lives as long as the process: keep it out of the garbage
@@ -96,6 +104,7 @@ class BotRunner:
             asyncio.create_task(self.processor.run(self.stop_event), name="inbox"),
             asyncio.create_task(self.relay.run(self.stop_event), name="outbox"),
         ]
+        self._keeper = asyncio.create_task(keeper.run(self._keeper_stop), name="leases")
         if self.webhook:
             await self._start_webhook()
         else:
@@ -155,6 +164,9 @@ class BotRunner:
                             "start", task.get_name(), timeout)
                 task.cancel()
             await asyncio.gather(*self._workers, return_exceptions=True)
+        if self._keeper is not None:
+            self._keeper_stop.set()
+            await asyncio.gather(self._keeper, return_exceptions=True)
         if self.built is not None:
             app = self.built.application
             if app.running:

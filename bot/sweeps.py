@@ -17,10 +17,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot import ops
+from bot.leases import LeaseKeeper
 from bot.ops import Ops
 from services import casework
 from services.case_sla import SLA_KIND, Desk
 from storage.models import DueWork
+from storage.reliability import THIS_PROCESS
 from storage.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,8 @@ class Sweeps:
     retry_after: timedelta = timedelta(minutes=2)
     handlers: dict[str, DueHandler] = field(default_factory=dict)
     periodic: dict[str, tuple[timedelta, Periodic]] = field(default_factory=dict)
+    owner: str = THIS_PROCESS  # whose leases claimed items carry (R11)
+    keeper: LeaseKeeper | None = None  # renews them while an item is worked on
 
     def on_due(self, kind: str, handler: DueHandler) -> None:
         """Register the handler of one kind of due work (stable dotted kind names)."""
@@ -67,8 +71,10 @@ class Sweeps:
         while True:
             async with uow_factory() as uow:
                 items = await uow.due.claim(list(self.handlers), now, lease=self.lease,
-                                            limit=batch)
+                                            limit=batch, owner=self.owner)
                 await uow.commit()
+            if self.keeper is not None:
+                self.keeper.hold("due_work", (item.id for item in items))
             for item in items:
                 if await self._one(uow_factory, item, now, now - item.due_at > late_after,
                                    alerts):
@@ -84,7 +90,7 @@ class Sweeps:
         try:
             async with uow_factory() as uow:
                 await handler(uow, item, now, late)
-                if not await uow.due.complete(item.id, now, late=late):
+                if not await uow.due.complete(item.id, now, late=late, owner=self.owner):
                     await uow.rollback()  # someone else finished it: keep their result
                     return False
                 await uow.commit()
@@ -92,23 +98,31 @@ class Sweeps:
         except Exception as exc:
             log.exception("due work %s (%s) failed; will retry", item.key, item.kind)
             async with uow_factory() as uow:
-                await uow.due.failed(item.id, repr(exc), retry_at=now + self.retry_after)
+                await uow.due.failed(item.id, repr(exc), retry_at=now + self.retry_after,
+                                     owner=self.owner)
                 await uow.commit()
             if alerts is not None and item.attempts + 1 >= 3:
                 await alerts.tell(f"sweep:{item.key}", ops.SWEEP_FAILED, now, ref=item.key,
                                   error=repr(exc))
             return False
+        finally:
+            if self.keeper is not None:
+                self.keeper.drop("due_work", [item.id])
 
     def install(self, job_queue: Any, uow_factory: Callable[[], SqlUnitOfWork],
                 clock: Callable[[], datetime], alerts: Ops | None) -> None:
         """Schedule every sweep on PTB's JobQueue, first run at start-up (missed work)."""
         # APScheduler's default misfire_grace_time of 1 s would skip a late run silently.
         job_kwargs = {"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
+        # `first=0` is not "now": APScheduler's interval trigger sees its start a moment in the
+        # past and fires one whole interval later, so a bot restarted more often than every
+        # 30 minutes never walked the ladder. A start a moment ahead runs at once.
+        first = timedelta(seconds=0.5)
 
         async def due_job(_: Any) -> None:
             await self.sweep_due(uow_factory, clock(), alerts)
 
-        job_queue.run_repeating(due_job, interval=self.interval, first=0,
+        job_queue.run_repeating(due_job, interval=self.interval, first=first,
                                 name="due_work.sweep", job_kwargs=job_kwargs)
         for name, (interval, job) in self.periodic.items():
 
@@ -118,7 +132,7 @@ class Sweeps:
                 except Exception:
                     log.exception("sweep %s failed", name)
 
-            job_queue.run_repeating(periodic_job, interval=interval, first=0, name=name,
+            job_queue.run_repeating(periodic_job, interval=interval, first=first, name=name,
                                     job_kwargs=job_kwargs)
 
 

@@ -48,6 +48,15 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _short_busy_wait(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute(f"PRAGMA busy_timeout={INLINE_BUSY_TIMEOUT_MS}")
+    cur.close()
+
+
+INLINE_BUSY_TIMEOUT_MS = 250
+
+
 def make_async_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
     """Create the bot's async engine with the pragmas SQLite needs."""
     u = async_url(url)
@@ -90,6 +99,11 @@ def open_database(url: str | URL) -> Database:
         # cache, so a small pool keeps memory down.
         engine = make_sync_engine(url, connect_args={"check_same_thread": False},
                                   pool_reset_on_return=None, pool_size=2, max_overflow=8)
+        # Inline statements run on the event loop: a writer waiting for another process's
+        # lock (an import, a backup) stalls every chat while it waits. So the bot waits only
+        # briefly and treats a longer lock as the database being unavailable for now: each
+        # caller already retries (the inbox with backoff, the relay, the poller's store).
+        event.listen(engine, "connect", _short_busy_wait)
 
         async def dispose_sync() -> None:
             engine.dispose()

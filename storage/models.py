@@ -236,8 +236,10 @@ class InboxUpdate(Base):
     next_attempt_at: Mapped[datetime | None]
     processed_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
-    # R11: a process that claims an update holds it until the lease ends (then it is free).
+    # R11: a process that claims an update holds it until the lease ends (then it is free);
+    # the owner renews the lease while it holds the row, and only the owner may settle it.
     lease_until: Mapped[datetime | None]
+    lease_owner: Mapped[str | None] = mapped_column(String(32), index=True)
 
 
 class OutboxMessage(Base):
@@ -258,6 +260,7 @@ class OutboxMessage(Base):
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
     last_error: Mapped[str | None] = mapped_column(Text)
     lease_until: Mapped[datetime | None]
+    lease_owner: Mapped[str | None] = mapped_column(String(32), index=True)
 
     __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
 
@@ -275,6 +278,7 @@ class DueWork(Base):
     due_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(16), default="pending")
     lease_until: Mapped[datetime | None]
+    lease_owner: Mapped[str | None] = mapped_column(String(32), index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     done_at: Mapped[datetime | None]
     late: Mapped[bool] = mapped_column(default=False)

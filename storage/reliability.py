@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import uuid
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,6 +21,11 @@ def _dialect(session: AsyncSession) -> str:
 
 _insert = dialect_insert
 
+# The name this process gives the rows it claims (R11). Tests that play two processes in one
+# interpreter pass their own owners.
+THIS_PROCESS = uuid.uuid4().hex[:16]
+LEASED = (InboxUpdate, OutboxMessage, DueWork)
+
 
 async def _claim_ids(
     session: AsyncSession,
@@ -31,8 +37,9 @@ async def _claim_ids(
     now: datetime,
     lease: timedelta,
     limit: int,
+    owner: str,
 ) -> list[Any]:
-    """Lease up to `limit` due rows to this process; other processes skip them (R11)."""
+    """Lease up to `limit` due rows to `owner`; other processes skip them (R11)."""
     stmt = (
         select(id_col)
         .where(*conditions, or_(lease_col.is_(None), lease_col < now))
@@ -44,15 +51,41 @@ async def _claim_ids(
     ids = list((await session.execute(stmt)).scalars())
     if ids:
         await session.execute(
-            update(id_col.class_).where(id_col.in_(ids)).values({lease_col.key: now + lease})
+            update(id_col.class_).where(id_col.in_(ids))
+            .values({lease_col.key: now + lease, "lease_owner": owner})
         )
     return ids
 
 
+async def renew_leases(session: AsyncSession, owner: str, until: datetime,
+                       held: Mapping[str, Sequence[int]]) -> int:
+    """Extend the leases `owner` still holds on the given rows (by table); return how many."""
+    renewed = 0
+    for model in LEASED:
+        ids = held.get(model.__tablename__)
+        if not ids:
+            continue
+        key = model.__mapper__.primary_key[0]
+        result = await session.execute(
+            update(model).where(key.in_(list(ids)), model.lease_owner == owner)
+            .values(lease_until=until).execution_options(synchronize_session=False))
+        renewed += _rowcount(result)
+    return renewed
+
+
+def _rowcount(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+# Settling a row clears its lease and its owner, and only the owner may do it: a process whose
+# lease ran out (another one has the row now) changes nothing.
+_FREE = {"lease_until": None, "lease_owner": None}
+
 _FINISH_MANY = (
     update(InboxUpdate)
-    .where(InboxUpdate.update_id.in_(bindparam("uids", expanding=True)))
-    .values(status="done", processed_at=bindparam("now"), lease_until=None)
+    .where(InboxUpdate.update_id.in_(bindparam("uids", expanding=True)),
+           InboxUpdate.lease_owner == bindparam("owner"))
+    .values(status="done", processed_at=bindparam("now"), lease_until=None, lease_owner=None)
 )
 
 
@@ -73,12 +106,13 @@ class InboxRepository:
             index_elements=["update_id"])
         await self.session.execute(stmt, rows)
 
-    async def claim(self, now: datetime, *, lease: timedelta, limit: int) -> list[InboxUpdate]:
+    async def claim(self, now: datetime, *, lease: timedelta, limit: int,
+                    owner: str = THIS_PROCESS) -> list[InboxUpdate]:
         ids = await _claim_ids(
             self.session, InboxUpdate.update_id, InboxUpdate.lease_until,
             [InboxUpdate.status == "new",
              or_(InboxUpdate.next_attempt_at.is_(None), InboxUpdate.next_attempt_at <= now)],
-            InboxUpdate.update_id, now=now, lease=lease, limit=limit,
+            InboxUpdate.update_id, now=now, lease=lease, limit=limit, owner=owner,
         )
         if not ids:
             return []
@@ -87,24 +121,29 @@ class InboxRepository:
             .order_by(InboxUpdate.update_id))
         return list(rows.scalars())
 
-    async def finish_many(self, update_ids: Sequence[int], now: datetime) -> None:
-        """Mark handled updates done, in one statement."""
-        await core_execute(self.session, _FINISH_MANY, {"uids": list(update_ids), "now": now})
+    async def finish_many(self, update_ids: Sequence[int], now: datetime, *,
+                          owner: str = THIS_PROCESS) -> int:
+        """Mark handled updates done, in one statement; return how many this owner held."""
+        result = await core_execute(self.session, _FINISH_MANY,
+                                    {"uids": list(update_ids), "now": now, "owner": owner})
+        return _rowcount(result)
 
-    async def release(self, update_ids: Sequence[int]) -> None:
+    async def release(self, update_ids: Sequence[int], *, owner: str = THIS_PROCESS) -> None:
         """Give claimed updates back untouched (shutdown): not a failed try."""
         await self.session.execute(
-            update(InboxUpdate).where(InboxUpdate.update_id.in_(list(update_ids)))
-            .values(lease_until=None))
+            update(InboxUpdate).where(InboxUpdate.update_id.in_(list(update_ids)),
+                                      InboxUpdate.lease_owner == owner).values(_FREE))
 
     async def fail(self, update_id: int, error: str, now: datetime, *,
-                   retry_at: datetime | None) -> None:
+                   retry_at: datetime | None, owner: str = THIS_PROCESS) -> bool:
         """Count a failed try; schedule the next or, with no retry_at, dead-letter it."""
-        await self.session.execute(
-            update(InboxUpdate).where(InboxUpdate.update_id == update_id).values(
-                attempts=InboxUpdate.attempts + 1, last_error=error[:2000], lease_until=None,
+        result = await self.session.execute(
+            update(InboxUpdate).where(InboxUpdate.update_id == update_id,
+                                      InboxUpdate.lease_owner == owner).values(
+                attempts=InboxUpdate.attempts + 1, last_error=error[:2000], **_FREE,
                 next_attempt_at=retry_at, status="new" if retry_at else "dead",
                 processed_at=None if retry_at else now))
+        return _rowcount(result) == 1
 
     async def next_due_at(self) -> datetime | None:
         return (await self.session.execute(
@@ -139,7 +178,7 @@ class OutboxRepository:
 
     async def claim(self, now: datetime, *, lease: timedelta, limit: int,
                     exclude_chats: Sequence[int] = (), private_depth: int = 10,
-                    group_depth: int = 3) -> list[OutboxMessage]:
+                    group_depth: int = 3, owner: str = THIS_PROCESS) -> list[OutboxMessage]:
         """Lease due messages, the chats with the longest backlog first (R5).
 
         A chat that must drain slowly (a group: 20 a minute) decides how long a bulk takes,
@@ -166,7 +205,7 @@ class OutboxRepository:
         ids = await _claim_ids(
             self.session, OutboxMessage.id, OutboxMessage.lease_until,
             [OutboxMessage.id.in_(candidates), OutboxMessage.status == "pending"],
-            OutboxMessage.id, now=now, lease=lease, limit=limit,
+            OutboxMessage.id, now=now, lease=lease, limit=limit, owner=owner,
         )
         if not ids:
             return []
@@ -174,31 +213,52 @@ class OutboxRepository:
         rank = {row_id: n for n, row_id in enumerate(candidates)}  # longest backlog first
         return sorted(rows.scalars(), key=lambda row: rank[row.id])
 
-    async def release(self, ids: Sequence[int]) -> None:
+    async def release(self, ids: Sequence[int], *, owner: str = THIS_PROCESS) -> None:
         """Give claimed rows back unsent (shutdown, or a chat's queue was full)."""
         await self.session.execute(
-            update(OutboxMessage).where(OutboxMessage.id.in_(list(ids)))
-            .values(lease_until=None))
+            update(OutboxMessage).where(OutboxMessage.id.in_(list(ids)),
+                                        OutboxMessage.lease_owner == owner,
+                                        OutboxMessage.status == "pending").values(_FREE))
 
-    async def mark_sending(self, message_id: int) -> None:
-        """Record that the request is about to leave: after a crash it is uncertain (R4)."""
-        await self.session.execute(
-            update(OutboxMessage).where(OutboxMessage.id == message_id)
+    async def mark_sending(self, message_id: int, *, owner: str = THIS_PROCESS) -> bool:
+        """Record that the request is about to leave: after a crash it is uncertain (R4).
+
+        False when this process no longer holds the row (its lease ran out and another
+        process took it): then it must not be sent from here.
+        """
+        result = await self.session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == message_id,
+                                        OutboxMessage.status == "pending",
+                                        OutboxMessage.lease_owner == owner)
             .values(status="sending"))
+        return _rowcount(result) == 1
 
-    async def stuck_sending(self, now: datetime) -> list[OutboxMessage]:
-        """Sends that began in a process that is gone (its lease ran out or was voided)."""
+    async def settle_stuck(self, now: datetime) -> list[OutboxMessage]:
+        """Mark uncertain the sends that began in a process that is gone (its lease ran out
+        or was voided at start-up), and return them; a live owner renews its leases, so its
+        sends in progress are never taken for stuck."""
+        stuck = [OutboxMessage.status == "sending",
+                 or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now)]
+        ids = list((await self.session.execute(
+            select(OutboxMessage.id).where(*stuck))).scalars())
+        if not ids:
+            return []
+        result = await self.session.execute(
+            update(OutboxMessage).where(OutboxMessage.id.in_(ids), *stuck).values(
+                status="uncertain", attempts=OutboxMessage.attempts + 1,
+                last_error="the process stopped during the send", **_FREE)
+            .returning(OutboxMessage.id))
+        settled = list(result.scalars())
         rows = await self.session.execute(
-            select(OutboxMessage).where(
-                OutboxMessage.status == "sending",
-                or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now)))
+            select(OutboxMessage).where(OutboxMessage.id.in_(settled)))
         return list(rows.scalars())
 
     async def settle(self, message_id: int, *, status: str, now: datetime,
                      telegram_message_id: int | None = None, error: str | None = None,
-                     retry_at: datetime | None = None) -> None:
-        """Record how a send ended: sent, pending again (retry_at), uncertain or failed."""
-        values: dict[str, Any] = {"status": status, "lease_until": None,
+                     retry_at: datetime | None = None, owner: str = THIS_PROCESS) -> bool:
+        """Record how a send ended: sent, pending again (retry_at), uncertain or failed.
+        False if this process no longer held the row (nothing is changed then)."""
+        values: dict[str, Any] = {**_FREE, "status": status,
                                   "attempts": OutboxMessage.attempts + 1}
         if status == "sent":
             values.update(sent_at=now, telegram_message_id=telegram_message_id)
@@ -206,8 +266,10 @@ class OutboxRepository:
             values["last_error"] = error[:2000]
         if retry_at is not None:
             values["next_attempt_at"] = retry_at
-        await self.session.execute(
-            update(OutboxMessage).where(OutboxMessage.id == message_id).values(values))
+        result = await self.session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == message_id,
+                                        OutboxMessage.lease_owner == owner).values(values))
+        return _rowcount(result) == 1
 
     async def next_due_at(self) -> datetime | None:
         return (await self.session.execute(
@@ -246,11 +308,11 @@ class DueWorkRepository:
             .values(status="cancelled"))
 
     async def claim(self, kinds: Sequence[str], now: datetime, *, lease: timedelta,
-                    limit: int) -> list[DueWork]:
+                    limit: int, owner: str = THIS_PROCESS) -> list[DueWork]:
         ids = await _claim_ids(
             self.session, DueWork.id, DueWork.lease_until,
             [DueWork.status == "pending", DueWork.due_at <= now, DueWork.kind.in_(list(kinds))],
-            DueWork.due_at, now=now, lease=lease, limit=limit,
+            DueWork.due_at, now=now, lease=lease, limit=limit, owner=owner,
         )
         if not ids:
             return []
@@ -258,18 +320,24 @@ class DueWorkRepository:
             select(DueWork).where(DueWork.id.in_(ids)).order_by(DueWork.due_at, DueWork.id))
         return list(rows.scalars())
 
-    async def complete(self, work_id: int, now: datetime, *, late: bool) -> bool:
-        """Mark done if still pending (a conditional update: a second finisher changes nothing)."""
+    async def complete(self, work_id: int, now: datetime, *, late: bool,
+                       owner: str = THIS_PROCESS) -> bool:
+        """Mark done if still pending and still held by `owner` (a conditional update: a
+        second finisher, or one whose lease ran out, changes nothing)."""
         result = await self.session.execute(
-            update(DueWork).where(DueWork.id == work_id, DueWork.status == "pending")
-            .values(status="done", done_at=now, late=late, lease_until=None,
+            update(DueWork).where(DueWork.id == work_id, DueWork.status == "pending",
+                                  DueWork.lease_owner == owner)
+            .values(status="done", done_at=now, late=late, **_FREE,
                     attempts=DueWork.attempts + 1).returning(DueWork.id))
         return result.first() is not None
 
-    async def failed(self, work_id: int, error: str, *, retry_at: datetime) -> None:
+    async def failed(self, work_id: int, error: str, *, retry_at: datetime,
+                     owner: str = THIS_PROCESS) -> None:
+        """Count a failed try; nobody takes it again before `retry_at`."""
         await self.session.execute(
-            update(DueWork).where(DueWork.id == work_id).values(
-                last_error=error[:2000], lease_until=retry_at, attempts=DueWork.attempts + 1))
+            update(DueWork).where(DueWork.id == work_id, DueWork.lease_owner == owner).values(
+                last_error=error[:2000], lease_until=retry_at, lease_owner=None,
+                attempts=DueWork.attempts + 1))
 
     async def get_by_key(self, key: str) -> DueWork | None:
         return (await self.session.execute(
@@ -297,5 +365,6 @@ class RuntimeStateRepository:
 
 async def release_all_leases(session: AsyncSession) -> None:
     """Void every lease: for a single-process database at start-up, after a crash."""
-    for model in (InboxUpdate, OutboxMessage, DueWork):
-        await session.execute(update(model).values(lease_until=None))
+    for model in LEASED:
+        await session.execute(update(model).where(model.lease_owner.is_not(None))
+                              .values(_FREE))

@@ -323,3 +323,26 @@ async def test_while_the_database_is_down_users_are_told_and_nothing_is_lost(
             await uow.commit()
         await h.api.wait_for(lambda: h.api.sent_to(SALES_WANG.id), timeout=10)
         assert all(not t.done() for t in h.runner._workers)
+
+
+async def test_every_periodic_job_runs_at_start_not_one_interval_later(db_url, now):
+    """A bot restarted more often than a job's interval still runs the job (the ladder, the
+    digests): each runs at start, then on its interval."""
+    ran: dict[str, list[datetime]] = {"hourly": [], "daily": []}
+
+    def job(name: str):
+        async def run(at: datetime) -> int:
+            ran[name].append(at)
+            return 0
+        return run
+
+    sweeps = Sweeps(interval=timedelta(minutes=30))
+    sweeps.every("test.hourly", timedelta(hours=1), job("hourly"))
+    sweeps.every("test.daily", timedelta(days=1), job("daily"))
+    async with running_bot(db_url, lambda: now, sweeps=sweeps) as h:
+        await h.api.wait_for(lambda: h.api.calls_of("deleteWebhook"), timeout=10)
+        for _ in range(50):
+            if ran["hourly"] and ran["daily"]:
+                break
+            await asyncio.sleep(0.1)
+    assert ran == {"hourly": [now], "daily": [now]}

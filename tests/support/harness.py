@@ -12,6 +12,7 @@ from typing import Any
 from bot.fake_api import FakeBotApi, Persona
 from bot.runner import BotRunner
 from bot.settings import Settings
+from bot.sweeps import Sweeps
 
 
 @dataclass
@@ -51,7 +52,8 @@ def buttons(message: dict[str, Any]) -> list[tuple[str, str]]:
 
 @asynccontextmanager
 async def running_bot(
-    db_url: str, clock: Callable[[], datetime], *, webhook: bool = False, **overrides: Any
+    db_url: str, clock: Callable[[], datetime], *, webhook: bool = False,
+    sweeps: Sweeps | None = None, **overrides: Any
 ) -> AsyncIterator[Harness]:
     """Start the fake Bot API and the real bot (long polling) against it."""
     api = FakeBotApi()
@@ -59,7 +61,7 @@ async def running_bot(
     values: dict[str, Any] = {"use_rate_limiter": False, "default_locale": "en",
                               "poll_timeout_seconds": 1, **overrides}
     settings = Settings(telegram_api_url=url, database_url=db_url, **values)
-    runner = BotRunner(settings, clock=clock, webhook=webhook)
+    runner = BotRunner(settings, clock=clock, webhook=webhook, sweeps=sweeps)
     try:
         await runner.start()
         try:
