@@ -257,7 +257,7 @@ async def test_a_complaint_from_acknowledgment_to_closing_and_the_survey(world):
     asked = await messages(world, f"case:{case_id}:fwd:{fwd.forward_id}")
     assert {m[0] for m in asked} == {FINANCE_MEI.id, FINANCE_FANG.id}  # the whole department
     assert {m[1] for m in asked} == {casework.S_FORWARD}
-    assert f"case:{case_id}:fwd:{fwd.forward_id}:{mei.staff_id}" in {m[2] for m in asked}
+    assert f"case:{case_id}:fwd:{fwd.forward_id}:staff:{mei.staff_id}" in {m[2] for m in asked}
     with pytest.raises(NotFound):  # only the department asked may answer
         await casework.reply_forward(world(), kim, fwd.forward_id, "yes", now=t, desk=DESK)
     await casework.reply_forward(world(), mei, fwd.forward_id, "Yes, 5%.", now=t, desk=DESK)
