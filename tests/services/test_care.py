@@ -109,7 +109,7 @@ async def test_a_year_of_visits_on_working_days_moved_by_early_and_late_visits(w
     assert len(by_code["CEE"]) >= 5
     # One digest a working day at most, never on a holiday, and none before opening.
     digests = [m for m in await sent(world, SALES_WANG.id) if m.payload["msgid"] == care.D_TITLE]
-    days = [m.idempotency_key.rsplit(":", 1)[1] for m in digests]
+    days = [m.idempotency_key.split(":")[1] for m in digests]  # care.digest:<day>:staff:<id>
     assert len(days) == len(set(days))
     assert all(CN.is_working_day(date.fromisoformat(d)) for d in days)
     # The late C visits (three days after due) never reached the sales head's threshold...
