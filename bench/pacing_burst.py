@@ -34,6 +34,7 @@ from telegram.ext import AIORateLimiter, ApplicationBuilder  # noqa: E402
 from bot.fake_api import Call, FakeBotApi  # noqa: E402
 from bot.runner import BotRunner  # noqa: E402
 from bot.settings import Settings  # noqa: E402
+from domain.keys import Recipient, message_key  # noqa: E402
 from services.notify import notify  # noqa: E402
 from services.time import utc_now  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
@@ -118,7 +119,8 @@ async def run_ours(messages: list[tuple[int, str]], limits: dict[str, float],
             assert uow is not None
             async with uow:
                 for n, (chat, text) in enumerate(messages):
-                    await notify(uow, key=f"burst:{n}", chat_id=chat, locale="en",
+                    await notify(uow, key=message_key(f"burst:{n}", Recipient.CHAT, chat),
+                                 chat_id=chat, locale="en",
                                  msgid=text, now=utc_now())
                 await uow.commit()
             api.calls.clear()

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.errors import N_
+from domain.keys import Recipient, message_key
 from services.notify import notify
 from services.ports import UnitOfWork
 
@@ -38,6 +39,7 @@ class Ops:
             return
         uow = self.uow_factory()
         async with uow:
-            await notify(uow, key=f"ops:{alert_key}", chat_id=self.chat_id, locale=self.locale,
+            await notify(uow, key=message_key(f"ops:{alert_key}", Recipient.CHAT, self.chat_id),
+                         chat_id=self.chat_id, locale=self.locale,
                          msgid=msgid, now=now, params={k: str(v)[:300] for k, v in params.items()})
             await uow.commit()

@@ -40,6 +40,7 @@ from domain.calendar import WorkingCalendar
 from domain.cases import Attachment, check_attachment, warning_at
 from domain.enums import Grade, Role
 from domain.errors import N_, AccessDenied, DomainError, NotFound
+from domain.keys import due_subject
 from services.audit import audit
 from services.cards import Actor
 from services.identity import hash_token
@@ -218,10 +219,10 @@ def _stage_label(stage: Stage) -> str:
 _role_ids = role_ids
 
 
-async def _tell(uow: UnitOfWork, staff_ids: Iterable[int], key: str, msgid: str, now: datetime,
-                adm: Admission, params: dict[str, Any],
+async def _tell(uow: UnitOfWork, staff_ids: Iterable[int], subject: str, msgid: str,
+                now: datetime, adm: Admission, params: dict[str, Any],
                 buttons: list[list[dict[str, str]]] | None = None) -> None:
-    await tell_staff(uow, staff_ids, key, msgid, now, default_locale=adm.default_locale,
+    await tell_staff(uow, staff_ids, subject, msgid, now, default_locale=adm.default_locale,
                      params=params, buttons=buttons)
 
 
@@ -443,7 +444,7 @@ async def _admit(uow: UnitOfWork, app: Application, now: datetime, adm: Admissio
           actor_label="system", after={"application": app.number, "grade": customer.grade.value,
                                        "credit_limit": str(customer.credit_limit),
                                        "payment_term_days": customer.payment_term_days})
-    await _tell(uow, [app.applicant_id], f"adm:{app.id}:admitted", A_APPROVED, now, adm,
+    await _tell(uow, [app.applicant_id], f"application:{app.id}:admitted", A_APPROVED, now, adm,
                 {"number": app.number, "company": fields["company"], "code": code,
                  "link": {"start": token}})
 
@@ -497,10 +498,10 @@ async def on_review_due(uow: UnitOfWork, item: DueWork, now: datetime, late: boo
               "company": app.fields.get("company", ""), "due": moment(step.due_at)}
     reviewers = await _role_ids(uow, STAGE_ROLE[step.stage])
     if item.payload.get("step") == "warn":
-        await _tell(uow, reviewers, item.key, R_REMIND, now, adm, params)
+        await _tell(uow, reviewers, due_subject(item.key), R_REMIND, now, adm, params)
         return
-    await _tell(uow, [*reviewers, *await _role_ids(uow, Role.EXECUTIVE)], item.key, R_LATE,
-                now, adm, params,
+    await _tell(uow, [*reviewers, *await _role_ids(uow, Role.EXECUTIVE)],
+                due_subject(item.key), R_LATE, now, adm, params,
                 buttons=[[{"msgid": N_("Open the application"), "data": f"ap:v:{step.id}"}]])
     uow.applications.add_event(app.id, at=now, kind="escalated", actor_label="system",
                                text=step.stage.value)

@@ -30,6 +30,7 @@ from domain.care import (
 from domain.customer_file import FIELD_LABEL as FILE_FIELD_LABEL
 from domain.enums import Role
 from domain.errors import N_, AccessDenied, DomainError, NotFound
+from domain.keys import Recipient, message_key
 from services.audit import audit
 from services.cards import Actor
 from services.notify import day, notify, recipient_locale
@@ -244,7 +245,8 @@ async def daily_digest(uow_factory: Any, now: datetime, *, care: Care) -> int:
             if len(lines) > MAX_LINES:
                 more = len(lines) - MAX_LINES + 1
                 lines = [*lines[:MAX_LINES - 1], (D_MORE, {"count": more})]
-            if await notify(uow, key=f"digest:{member.id}:{today.isoformat()}",
+            if await notify(uow, key=message_key(f"care.digest:{today.isoformat()}",
+                                                 Recipient.STAFF, member.id),
                             chat_id=member.telegram_id,
                             locale=await recipient_locale(uow, member.telegram_id,
                                                           care.default_locale),
@@ -311,12 +313,13 @@ async def greetings(uow_factory: Any, now: datetime, *, care: Care,
                 locale = contact.locale or care.default_locale
                 keys = []
                 if festival is not None:
-                    keys.append((festival, f"greet:{festival}:{today.isoformat()}:{contact.id}"))
+                    keys.append((festival, f"greet:{festival}:{today.isoformat()}"))
                 if contact.birthday and birthday_on(contact.birthday, today):
-                    keys.append(("birthday", f"bday:{today.isoformat()}:{contact.id}"))
-                for key, idem in keys:
+                    keys.append(("birthday", f"bday:{today.isoformat()}"))
+                for key, subject in keys:
                     msgid = custom.get((key, locale), DEFAULT_GREETING[key])
-                    if await notify(uow, key=idem, chat_id=contact.telegram_id, locale=locale,
+                    if await notify(uow, key=message_key(subject, Recipient.CONTACT, contact.id),
+                                    chat_id=contact.telegram_id, locale=locale,
                                     msgid=msgid, now=now, params={"name": contact.name}):
                         sent += 1
             await uow.commit()
@@ -362,6 +365,8 @@ async def send_news(uow_factory: Any, actor: Actor, *, texts: dict[str, str],
     fallback = texts.get(care.default_locale) or next(iter(texts.values()))
     customer_ids = await _customers_of(uow_factory, codes)
     stamp = now.strftime("%Y%m%d%H%M%S")
+    # Two pieces of news sent in the same second (by two people) must not share keys.
+    subject = f"news:{now.strftime('%Y%m%d%H%M%S%f')}:{actor.staff_id or 0}"
     queued = 0
     after = 0
     while True:
@@ -371,7 +376,8 @@ async def send_news(uow_factory: Any, actor: Actor, *, texts: dict[str, str],
             for contact in contacts:
                 text = texts.get(contact.locale or care.default_locale, fallback)
                 await uow.outbox.add(
-                    key=f"news:{stamp}:{contact.id}", chat_id=contact.telegram_id, now=now,
+                    key=message_key(subject, Recipient.CONTACT, contact.id),
+                    chat_id=contact.telegram_id, now=now,
                     payload={"msgid": "{text}\n\n" + "{footer}",
                              "locale": contact.locale or care.default_locale,
                              "params": {"text": text, "footer": {"label": NEWS_FOOTER}},
@@ -463,7 +469,8 @@ async def announce_event(uow_factory: Any, actor: Actor, *, title: str, starts_a
             contacts = await uow.care.contacts_page(after_id=after, limit=page, grades=grades,
                                                     customer_ids=customer_ids)
             for contact in contacts:
-                if await notify(uow, key=f"event:{event_id}:invite:{contact.id}",
+                if await notify(uow, key=message_key(f"event:{event_id}:invite",
+                                                     Recipient.CONTACT, contact.id),
                                 chat_id=contact.telegram_id,
                                 locale=contact.locale or care.default_locale, msgid=E_INVITE,
                                 now=now, params=params, buttons=buttons):
@@ -505,7 +512,8 @@ async def on_event_due(uow: UnitOfWork, item: Any, now: datetime, late: bool, *,
               "place": event.place}
     for reply, contact in await uow.care.replies(event.id):
         if reply.coming and not contact.unreachable:
-            await notify(uow, key=f"event:{event.id}:reminder:{contact.id}",
+            await notify(uow, key=message_key(f"event:{event.id}:reminder",
+                                              Recipient.CONTACT, contact.id),
                          chat_id=contact.telegram_id,
                          locale=contact.locale or care.default_locale, msgid=E_REMINDER,
                          now=now, params=params)

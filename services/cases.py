@@ -24,6 +24,7 @@ from domain.cases import (
 )
 from domain.enums import Role
 from domain.errors import N_, AccessDenied, NotFound
+from domain.keys import Recipient, message_key
 from services.audit import audit
 from services.cards import Actor
 from services.case_sla import Desk, schedule_new_case
@@ -122,12 +123,14 @@ async def open_case(
     }
     roles = [Role.SERVICE, Role.SERVICE_LEAD]
     for staff in await uow.staff.with_roles(roles):
-        await notify(uow, key=f"case:{case.id}:new:{staff.id}", chat_id=staff.telegram_id,
+        await notify(uow, key=message_key(f"case:{case.id}:new", Recipient.STAFF, staff.id),
+                     chat_id=staff.telegram_id,
                      locale=await recipient_locale(uow, staff.telegram_id, default_locale),
                      msgid=NEW_CASE, now=now, params=params)
     if urgent:
         for staff in await uow.staff.with_roles([Role.SERVICE_LEAD, Role.EXECUTIVE]):
-            await notify(uow, key=f"case:{case.id}:urgent:{staff.id}",
+            await notify(uow, key=message_key(f"case:{case.id}:urgent", Recipient.STAFF,
+                                              staff.id),
                          chat_id=staff.telegram_id, msgid=URGENT_CASE, now=now, params=params,
                          locale=await recipient_locale(uow, staff.telegram_id,
                                                        default_locale))

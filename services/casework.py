@@ -29,6 +29,7 @@ from domain.cases import (
 )
 from domain.enums import Role
 from domain.errors import N_, AccessDenied, DomainError, NotFound
+from domain.keys import Recipient, due_subject, message_key
 from services.audit import audit
 from services.cards import Actor
 from services.case_sla import Desk, cancel_sla, schedule_sla
@@ -328,7 +329,7 @@ def _event(uow: UnitOfWork, case: Case, actor: Actor, now: datetime, kind: str,
           actor=actor, before=before, after=after)
 
 
-async def _tell_customer(uow: UnitOfWork, case: Case, key: str, msgid: str, now: datetime,
+async def _tell_customer(uow: UnitOfWork, case: Case, what: str, msgid: str, now: datetime,
                          desk: Desk, params: dict[str, Any],
                          buttons: list[list[dict[str, str]]] | None = None) -> None:
     if case.contact_id is None:
@@ -336,15 +337,16 @@ async def _tell_customer(uow: UnitOfWork, case: Case, key: str, msgid: str, now:
     contact = await uow.contacts.get(case.contact_id)
     if contact is None:
         return
-    await notify(uow, key=f"case:{case.id}:{key}", chat_id=contact.telegram_id,
+    await notify(uow, key=message_key(f"case:{case.id}:{what}", Recipient.CONTACT, contact.id),
+                 chat_id=contact.telegram_id,
                  locale=await recipient_locale(uow, contact.telegram_id, desk.default_locale),
                  msgid=msgid, now=now, params=params, buttons=buttons)
 
 
-async def _tell_staff(uow: UnitOfWork, staff_ids: Iterable[int], key: str, msgid: str,
+async def _tell_staff(uow: UnitOfWork, staff_ids: Iterable[int], subject: str, msgid: str,
                       now: datetime, desk: Desk, params: dict[str, Any],
                       buttons: list[list[dict[str, str]]] | None = None) -> None:
-    await tell_staff(uow, staff_ids, key, msgid, now, default_locale=desk.default_locale,
+    await tell_staff(uow, staff_ids, subject, msgid, now, default_locale=desk.default_locale,
                      params=params, buttons=buttons)
 
 
@@ -803,7 +805,8 @@ async def on_sla_due(uow: UnitOfWork, item: DueWork, now: datetime, late: bool, 
     params = _base(case, customer.name) | {
         "due": moment(due), "step": label(STEP_ACK if stage == "ack" else STEP_SOLVE)}
     if step == "warn":
-        await _tell_staff(uow, await _owners(uow, case), item.key, S_WARN, now, desk, params)
+        await _tell_staff(uow, await _owners(uow, case), due_subject(item.key), S_WARN, now,
+                          desk, params)
         return
     level = int(step[1:])
     who = LADDER[level - 1]
@@ -811,7 +814,7 @@ async def on_sla_due(uow: UnitOfWork, item: DueWork, now: datetime, late: bool, 
         recipients = await _owners(uow, case)
     else:
         recipients = await _role_ids(uow, Role(who))
-    await _tell_staff(uow, recipients, item.key, S_BREACH, now, desk,
+    await _tell_staff(uow, recipients, due_subject(item.key), S_BREACH, now, desk,
                       params | {"level": level})
     if level > case.escalation_level:  # a stamp, not a change of step: buttons stay valid
         case.escalation_level = level
@@ -834,8 +837,8 @@ async def on_forward_due(uow: UnitOfWork, item: DueWork, now: datetime, late: bo
     department = Department(fwd.role.value)
     params = {"number": case.number, "department": label(DEPARTMENT_LABEL[department]),
               "due": moment(fwd.due_at)}
-    await _tell_staff(uow, [*await _role_ids(uow, fwd.role), fwd.asked_by_id], item.key,
-                      S_FORWARD_LATE, now, desk, params)
+    await _tell_staff(uow, [*await _role_ids(uow, fwd.role), fwd.asked_by_id],
+                      due_subject(item.key), S_FORWARD_LATE, now, desk, params)
 
 
 async def on_action_due(uow: UnitOfWork, item: DueWork, now: datetime, late: bool, *,
@@ -845,7 +848,7 @@ async def on_action_due(uow: UnitOfWork, item: DueWork, now: datetime, late: boo
         return
     case = await _load(uow, action.case_id)
     await _tell_staff(uow, [action.owner_id, *await _role_ids(uow, Role.SERVICE_LEAD)],
-                      item.key, S_ACTION_LATE, now, desk,
+                      due_subject(item.key), S_ACTION_LATE, now, desk,
                       {"number": case.number, "due": moment(action.due_at),
                        "text": action.text},
                       buttons=[[{"msgid": DONE_BUTTON, "data": f"ca:{action.id}"}]])
@@ -859,8 +862,8 @@ async def on_progress_due(uow: UnitOfWork, item: DueWork, now: datetime, late: b
         return
     if case.resolve_due_at.isoformat() != item.payload.get("due"):
         return  # the deadline moved since: its own reminders took over
-    await _tell_staff(uow, await _owners(uow, case), item.key, S_PROGRESS_DUE, now, desk,
-                      {"number": case.number, "due": moment(case.resolve_due_at)})
+    await _tell_staff(uow, await _owners(uow, case), due_subject(item.key), S_PROGRESS_DUE,
+                      now, desk, {"number": case.number, "due": moment(case.resolve_due_at)})
     await _schedule_progress(uow, case, now, desk)
 
 
@@ -870,7 +873,7 @@ async def on_task_due(uow: UnitOfWork, item: DueWork, now: datetime, late: bool,
     if task is None or task.done_at is not None or task.customer_id is None:
         return
     customer = await uow.customers.get(task.customer_id)
-    await _tell_staff(uow, [task.owner_id], item.key, S_TASK_LATE, now, desk,
+    await _tell_staff(uow, [task.owner_id], due_subject(item.key), S_TASK_LATE, now, desk,
                       {"company": customer.name, "number": task.text,
                        "due": moment(task.due_at)},
                       buttons=[[{"msgid": DONE_BUTTON, "data": f"tk:{task.id}"}]])

@@ -28,6 +28,7 @@ from domain.customer_file import (
 )
 from domain.enums import Role
 from domain.errors import N_, AccessDenied, DomainError, NotFound
+from domain.keys import due_subject
 from services.audit import audit
 from services.cards import Actor
 from services.notify import label, moment
@@ -216,18 +217,18 @@ async def on_info_due(uow: UnitOfWork, item: DueWork, now: datetime, late: bool,
               "date": info.happened_on.isoformat(), "due": moment(info.update_due_at)}
     owner = int(item.payload.get("owner") or info.recorded_by_id)
     if item.payload.get("step") == "nudge":
-        await tell_staff(uow, [owner], item.key, I_NUDGE, now, default_locale, params,
-                    buttons=[[{"msgid": UPDATED_BUTTON, "data": f"cu:{info.id}"}]])
+        await tell_staff(uow, [owner], due_subject(item.key), I_NUDGE, now, default_locale,
+                         params, buttons=[[{"msgid": UPDATED_BUTTON, "data": f"cu:{info.id}"}]])
         return
     heads = [s.id for s in await uow.staff.with_roles([Role.SALES_HEAD]) if s.active]
-    await tell_staff(uow, [owner, *heads], item.key, I_LATE, now, default_locale, params,
-                buttons=[[{"msgid": UPDATED_BUTTON, "data": f"cu:{info.id}"}]])
+    await tell_staff(uow, [owner, *heads], due_subject(item.key), I_LATE, now, default_locale,
+                     params, buttons=[[{"msgid": UPDATED_BUTTON, "data": f"cu:{info.id}"}]])
 
 
-async def tell_staff(uow: UnitOfWork, staff_ids: list[int], key: str, msgid: str, now: datetime,
-                     default_locale: str, params: dict[str, Any],
+async def tell_staff(uow: UnitOfWork, staff_ids: list[int], subject: str, msgid: str,
+                     now: datetime, default_locale: str, params: dict[str, Any],
                      buttons: list[list[dict[str, str]]] | None = None) -> None:
-    await notify_staff(uow, staff_ids, key, msgid, now, default_locale=default_locale,
+    await notify_staff(uow, staff_ids, subject, msgid, now, default_locale=default_locale,
                        params=params, buttons=buttons)
 
 

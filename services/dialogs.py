@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from domain.errors import N_
+from domain.keys import Recipient, message_key
 from services.cards import Actor
 from services.notify import notify, recipient_locale
 from services.ports import UnitOfWork
@@ -72,7 +73,8 @@ async def _put(uow: UnitOfWork, actor: Actor, *, name: str, step: str, data: dic
     dialog = await uow.dialogs.put(actor.telegram_id, name=name, step=step, data=data, now=now,
                                    expires_at=expires_at, update_id=actor.update_id)
     await uow.flush()
-    await uow.due.schedule(key=f"{TIMEOUT_KIND}:{actor.telegram_id}:{dialog.version}:"
+    # The name too: another dialog started in the same second is another deadline.
+    await uow.due.schedule(key=f"{TIMEOUT_KIND}:{actor.telegram_id}:{name}:{dialog.version}:"
                                f"{int(dialog.started_at.timestamp())}",
                            kind=TIMEOUT_KIND, due_at=expires_at,
                            subject_id=str(actor.telegram_id),
@@ -102,6 +104,8 @@ async def expire_dialog(uow: UnitOfWork, item: DueWork, now: datetime, late: boo
     if dialog is None or dialog.version != item.payload.get("version"):
         return  # answered, finished or cancelled since: nothing to do
     await uow.dialogs.delete(telegram_id)
-    await notify(uow, key=f"dialog.expired:{telegram_id}:{dialog.started_at.timestamp():.0f}",
+    # A chat id: whoever answers dialogs, staff, contact or neither yet.
+    subject = f"dialog.expired:{dialog.name}:{dialog.started_at.timestamp():.0f}"
+    await notify(uow, key=message_key(subject, Recipient.CHAT, telegram_id),
                  chat_id=telegram_id, now=now, msgid=TIMED_OUT,
                  locale=await recipient_locale(uow, telegram_id, default_locale))

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from domain.enums import Role
+from domain.keys import Recipient, message_key
 from services.ports import UnitOfWork
 
 
@@ -61,6 +62,8 @@ async def notify(
 ) -> bool:
     """Queue one message under an idempotency key (R3); False when the key was used already.
 
+    Build `key` with `domain.keys.message_key`, so it names the recipient (ARCHITECTURE 26).
+
     `lines` are further (msgid, params) pairs shown as a list under the first line (a digest).
     """
     payload: dict[str, Any] = {"msgid": msgid, "params": params or {}, "locale": locale}
@@ -74,14 +77,15 @@ async def notify(
                                 not_before=not_before)
 
 
-async def tell_staff(uow: UnitOfWork, staff_ids: Iterable[int], key: str, msgid: str,
+async def tell_staff(uow: UnitOfWork, staff_ids: Iterable[int], subject: str, msgid: str,
                      now: datetime, *, default_locale: str, params: dict[str, Any],
                      buttons: list[list[dict[str, str]]] | None = None) -> None:
-    """Queue one message to each active member of staff, once each (key + staff id)."""
+    """Queue one message about `subject` to each active member of staff, once each."""
     for staff_id in dict.fromkeys(staff_ids):
         member = await uow.staff.get(staff_id)
         if member.active:
-            await notify(uow, key=f"{key}:{staff_id}", chat_id=member.telegram_id,
+            await notify(uow, key=message_key(subject, Recipient.STAFF, staff_id),
+                         chat_id=member.telegram_id,
                          locale=await recipient_locale(uow, member.telegram_id,
                                                        default_locale),
                          msgid=msgid, now=now, params=params, buttons=buttons)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from domain.calendar import WorkingCalendar
 from domain.enums import Role
 from domain.errors import N_, AccessDenied, DomainError, NotFound
+from domain.keys import due_subject
 from services.audit import audit
 from services.cards import Actor
 from services.customer_file import (
@@ -195,8 +196,8 @@ async def on_prospect_due(uow: UnitOfWork, item: DueWork, now: datetime, late: b
     params = {"number": prospect.number, "company": prospect.company,
               "date": prospect.created_at.date().isoformat(), "name": owner.name}
     if item.payload.get("step") == "nudge":
-        await _tell(uow, [owner.id], item.key, P_NUDGE, now, default_locale, params,
+        await _tell(uow, [owner.id], due_subject(item.key), P_NUDGE, now, default_locale, params,
                     buttons=[[{"msgid": N_("Open"), "data": f"pr:v:{prospect.id}"}]])
         return
     heads = [s.id for s in await uow.staff.with_roles([Role.SALES_HEAD]) if s.active]
-    await _tell(uow, heads, item.key, P_LATE, now, default_locale, params)
+    await _tell(uow, heads, due_subject(item.key), P_LATE, now, default_locale, params)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from domain.errors import N_
+from domain.keys import Recipient, message_key
 from services.audit import audit
 from services.notify import notify, recipient_locale
 from services.ports import UnitOfWork
@@ -26,8 +27,11 @@ async def mark_unreachable(uow: UnitOfWork, chat_id: int, *, now: datetime,
         customer = contact.customer
         if customer.owner_id is not None:
             owner = await uow.staff.get(customer.owner_id)
+            # Keyed by day: a contact who blocks the bot again another day is news again.
             await notify(
-                uow, key=f"unreachable:{contact.id}", chat_id=owner.telegram_id,
+                uow, key=message_key(f"unreachable:{contact.id}:{now.date().isoformat()}",
+                                     Recipient.STAFF, owner.id),
+                chat_id=owner.telegram_id,
                 locale=await recipient_locale(uow, owner.telegram_id, default_locale),
                 msgid=UNREACHABLE, now=now,
                 params={"name": contact.name or str(chat_id), "company": customer.name},

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from domain.calendar import WorkingCalendar
 from domain.enums import OrderStatus, Role
 from domain.errors import N_, AccessDenied, DomainError, NotFound
+from domain.keys import Recipient, message_key
 from domain.orders import transition
 from domain.receivables import (
     INVOICE_REQUIRED,
@@ -212,10 +213,12 @@ async def _maybe_lift(uow: UnitOfWork, customer_id: int, now: datetime,
     today = now.astimezone(ledger.calendar.tz).date()
     if any(i.due_on < today for i in await uow.receivables.open_for([customer_id])):
         return
+    # One notice per suspension (the day alone would merge two suspensions lifted that day).
+    episode = int(customer.suspended_at.timestamp())
     customer.suspended_at = None
     audit(uow, now=now, action="customer.supply_resumed", target_type="customer",
           target_id=customer.code, actor_label="system")
-    await _tell_contacts(uow, customer, f"lifted:{customer.id}:{now.date()}", C_LIFTED, now,
+    await _tell_contacts(uow, customer, f"lifted:{customer.id}:{episode}", C_LIFTED, now,
                          ledger, {"company": customer.name})
 
 
@@ -225,18 +228,19 @@ async def _contacts(uow: UnitOfWork, customer_id: int) -> list[Any]:
     return [c for c in await uow.contacts.of_customer(customer_id) if not c.unreachable]
 
 
-async def _tell_contacts(uow: UnitOfWork, customer: Customer, key: str, msgid: str,
+async def _tell_contacts(uow: UnitOfWork, customer: Customer, subject: str, msgid: str,
                          now: datetime, ledger: Ledger, params: dict[str, Any]) -> None:
     for contact in await _contacts(uow, customer.id):
-        await notify(uow, key=f"{key}:{contact.id}", chat_id=contact.telegram_id,
+        await notify(uow, key=message_key(subject, Recipient.CONTACT, contact.id),
+                     chat_id=contact.telegram_id,
                      locale=contact.locale or ledger.default_locale, msgid=msgid, now=now,
                      params=params)
 
 
-async def _tell_staff(uow: UnitOfWork, staff_ids: Sequence[int], key: str, msgid: str,
+async def _tell_staff(uow: UnitOfWork, staff_ids: Sequence[int], subject: str, msgid: str,
                       now: datetime, ledger: Ledger, params: dict[str, Any],
                       buttons: list[list[dict[str, str]]] | None = None) -> None:
-    await tell_staff(uow, staff_ids, key, msgid, now, default_locale=ledger.default_locale,
+    await tell_staff(uow, staff_ids, subject, msgid, now, default_locale=ledger.default_locale,
                      params=params, buttons=buttons)
 
 
@@ -335,13 +339,13 @@ async def _do(uow: UnitOfWork, invoice: Invoice, step: Step, now: datetime, ledg
     params = {"company": customer.name, "invoice": invoice.invoice_no,
               "amount": money(invoice.amount, invoice.currency),
               "open": money(_open(invoice), invoice.currency), "due": day(invoice.due_on)}
-    key = f"dun:{invoice.id}:{step.value}"
+    subject = f"dun:{invoice.id}:{step.value}"
     owner = [customer.owner_id] if customer.owner_id else []
     if step == Step.FRIENDLY:
-        await _tell_contacts(uow, customer, key, C_FRIENDLY, now, ledger, params)
+        await _tell_contacts(uow, customer, subject, C_FRIENDLY, now, ledger, params)
     elif step == Step.OVERDUE:
-        await _tell_contacts(uow, customer, key, C_OVERDUE, now, ledger, params)
-        await _tell_staff(uow, owner, key, S_OVERDUE, now, ledger, params)
+        await _tell_contacts(uow, customer, subject, C_OVERDUE, now, ledger, params)
+        await _tell_staff(uow, owner, subject, S_OVERDUE, now, ledger, params)
     elif step == Step.CALL:
         if customer.owner_id:
             due = ledger.calendar.add_working_days(now, 1)
@@ -349,10 +353,10 @@ async def _do(uow: UnitOfWork, invoice: Invoice, step: Step, now: datetime, ledg
                                       customer_id=customer.id, text=invoice.invoice_no,
                                       due_at=due, created_at=now)
             await uow.flush()
-            await _tell_staff(uow, owner, key, S_CALL, now, ledger, params,
+            await _tell_staff(uow, owner, subject, S_CALL, now, ledger, params,
                               buttons=[[{"msgid": N_("Done"), "data": f"tk:{task.id}"}]])
     elif step == Step.LETTER and pdf is not None and letter is not None:
-        await _send_letter(uow, customer, invoice, now, ledger, pdf, letter[0], key)
+        await _send_letter(uow, customer, invoice, now, ledger, pdf, letter[0], subject)
     elif step == Step.SUSPEND:
         if customer.suspended_at is None and await uow.receivables.open_request(
                 "suspend", customer.id) is None:
@@ -360,10 +364,10 @@ async def _do(uow: UnitOfWork, invoice: Invoice, step: Step, now: datetime, ledg
                                                   invoice_id=invoice.id, status="finance",
                                                   created_at=now)
             await uow.flush()
-            await _tell_staff(uow, await _role_ids(uow, Role.FINANCE), key, S_SUSPEND, now,
+            await _tell_staff(uow, await _role_ids(uow, Role.FINANCE), subject, S_SUSPEND, now,
                               ledger, params, buttons=_decision_buttons(request.id))
     elif step == Step.LEGAL:
-        await _tell_staff(uow, await _role_ids(uow, Role.LEGAL), key, S_LEGAL, now, ledger,
+        await _tell_staff(uow, await _role_ids(uow, Role.LEGAL), subject, S_LEGAL, now, ledger,
                           params)
 
 
@@ -437,7 +441,7 @@ async def _letter_data(uow: UnitOfWork, invoice: Invoice, now: datetime,
 
 
 async def _send_letter(uow: UnitOfWork, customer: Customer, invoice: Invoice, now: datetime,
-                       ledger: Ledger, pdf: bytes, locale: str, key: str) -> None:
+                       ledger: Ledger, pdf: bytes, locale: str, subject: str) -> None:
     """Keep the letter and send it to every reachable contact as a document."""
     letter = uow.receivables.add_letter(invoice_id=invoice.id, customer_id=customer.id,
                                         locale=locale, pdf=pdf, created_at=now,
@@ -445,7 +449,8 @@ async def _send_letter(uow: UnitOfWork, customer: Customer, invoice: Invoice, no
     await uow.flush()
     for contact in await _contacts(uow, customer.id):
         await uow.outbox.add(
-            key=f"{key}:{contact.id}", chat_id=contact.telegram_id, now=now,
+            key=message_key(subject, Recipient.CONTACT, contact.id),
+            chat_id=contact.telegram_id, now=now,
             method="sendDocument",
             payload={"letter": letter.id, "msgid": C_LETTER,
                      "locale": contact.locale or ledger.default_locale,
@@ -487,7 +492,9 @@ async def weekly_digest(uow_factory: Callable[[], UnitOfWork], now: datetime, *,
                 continue
             lines = "\n".join(f"{cur} {o:,.2f} / {d:,.2f}" for cur, (o, d) in sorted(
                 sums.items()))
-            if await notify(uow, key=f"digest:{rep.id}:{week}", chat_id=rep.telegram_id,
+            if await notify(uow, key=message_key(f"receivables.digest:{week}",
+                                                 Recipient.STAFF, rep.id),
+                            chat_id=rep.telegram_id,
                             locale=await recipient_locale(uow, rep.telegram_id,
                                                           ledger.default_locale),
                             msgid=S_DIGEST, now=now, params={"lines": lines}):

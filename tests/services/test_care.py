@@ -109,7 +109,7 @@ async def test_a_year_of_visits_on_working_days_moved_by_early_and_late_visits(w
     assert len(by_code["CEE"]) >= 5
     # One digest a working day at most, never on a holiday, and none before opening.
     digests = [m for m in await sent(world, SALES_WANG.id) if m.payload["msgid"] == care.D_TITLE]
-    days = [m.idempotency_key.rsplit(":", 1)[1] for m in digests]
+    days = [m.idempotency_key.split(":")[1] for m in digests]  # care.digest:<day>:staff:<id>
     assert len(days) == len(set(days))
     assert all(CN.is_working_day(date.fromisoformat(d)) for d in days)
     # The late C visits (three days after due) never reached the sales head's threshold...
@@ -288,3 +288,22 @@ async def test_a_long_digest_is_cut_with_a_count_of_the_rest(world):
     assert len(digest["lines"]) == care.MAX_LINES
     assert digest["lines"][-1]["msgid"] == care.D_MORE
     assert digest["lines"][-1]["params"]["count"] > 10
+
+
+async def test_an_upgrade_on_a_festival_sends_no_digest_or_greeting_twice(world, db_url):
+    """Digests and greetings are guarded by their keys alone: migration 0011 carries the
+    keys written before the upgrade over to the new shape, so the next sweep finds them."""
+    from alembic import command
+
+    from storage.migrate import alembic_config
+
+    festival = date(2026, 9, 25)  # Mid-Autumn Festival, a Friday
+    assert await care.daily_digest(world, at(date(2026, 9, 24)), care=CARE) >= 1
+    assert await care.greetings(world, at(festival, 10), care=CARE) == 3
+    command.downgrade(alembic_config(db_url), "0010")  # the keys the old code wrote
+    async with world() as uow:
+        keys = set((await uow.session.execute(select(OutboxMessage.idempotency_key))).scalars())
+    assert not any(":staff:" in k or ":contact:" in k for k in keys)
+    command.upgrade(alembic_config(db_url), "head")
+    assert await care.daily_digest(world, at(date(2026, 9, 24), 16), care=CARE) == 0
+    assert await care.greetings(world, at(festival, 16), care=CARE) == 0

@@ -160,7 +160,7 @@ def sweeper() -> Sweeps:
 async def test_the_ladder_climbs_one_level_at_a_time_each_once(world):
     case_id = await file(world)
     sweeps = sweeper()
-    ack = f"sla:{case_id}:ack"
+    ack = f"due:sla:{case_id}:ack"
     # Before the warning: nothing.
     await sweeps.sweep_due(world, datetime(2026, 2, 14, 11, 0, tzinfo=SHANGHAI))
     assert await messages(world, ack) == []
@@ -210,7 +210,7 @@ async def test_nothing_fires_for_a_step_already_done(world):
     sweeps = sweeper()
     for day in range(14, 28):
         await sweeps.sweep_due(world, datetime(2026, 2, day, 23, 0, tzinfo=SHANGHAI))
-    assert await messages(world, f"sla:{case_id}") == []
+    assert await messages(world, f"due:sla:{case_id}") == []
 
 
 async def test_an_urgent_case_alerts_the_lead_and_the_executive_at_once(world):
@@ -257,7 +257,7 @@ async def test_a_complaint_from_acknowledgment_to_closing_and_the_survey(world):
     asked = await messages(world, f"case:{case_id}:fwd:{fwd.forward_id}")
     assert {m[0] for m in asked} == {FINANCE_MEI.id, FINANCE_FANG.id}  # the whole department
     assert {m[1] for m in asked} == {casework.S_FORWARD}
-    assert f"case:{case_id}:fwd:{fwd.forward_id}:{mei.staff_id}" in {m[2] for m in asked}
+    assert f"case:{case_id}:fwd:{fwd.forward_id}:staff:{mei.staff_id}" in {m[2] for m in asked}
     with pytest.raises(NotFound):  # only the department asked may answer
         await casework.reply_forward(world(), kim, fwd.forward_id, "yes", now=t, desk=DESK)
     await casework.reply_forward(world(), mei, fwd.forward_id, "Yes, 5%.", now=t, desk=DESK)
@@ -344,12 +344,12 @@ async def test_an_agreed_deadline_replaces_the_old_ladder(world):
     for day in range(14, 32):  # past the old deadline (27 February): no breach
         when = datetime(2026, 2, 1, 23, 0, tzinfo=SHANGHAI) + timedelta(days=day - 1)
         await sweeps.sweep_due(world, when)
-    resolve = [m for m in await messages(world, f"sla:{case_id}:resolve")
+    resolve = [m for m in await messages(world, f"due:sla:{case_id}:resolve")
                if m[1] == casework.S_BREACH]
     assert resolve == []
     progress = [m for m in await messages(world) if m[1] == casework.S_PROGRESS_DUE]
     assert progress and {m[0] for m in progress} == {SERVICE_KIM.id}
     await sweeps.sweep_due(world, datetime(2026, 3, 13, 18, 30, tzinfo=SHANGHAI))
-    breach = [m for m in await messages(world, f"sla:{case_id}:resolve")
+    breach = [m for m in await messages(world, f"due:sla:{case_id}:resolve")
               if m[1] == casework.S_BREACH]
     assert [m[0] for m in breach] == [SERVICE_KIM.id]  # the new deadline, to the assignee

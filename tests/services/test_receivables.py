@@ -320,3 +320,35 @@ async def test_ratings_drop_at_thirty_days_and_climb_back_monthly(world, tmp_pat
     async with world() as uow:
         customer = await uow.customers.get_by_code("ACME")
         assert customer is not None and customer.credit_rating == "A"
+
+
+async def test_the_rep_and_a_contact_with_the_same_id_both_get_the_first_overdue_notice(
+        uow_factory, tmp_path):
+    """Issue 12, section 7: staff ids and contact ids are separate number spaces; the sales
+    rep's nudge and the contact's notice once shared a key and the rep's was dropped."""
+    await seed(uow_factory, tmp_path, START - timedelta(days=30))
+    # Globex's contact first, so that Acme's contact Chen gets row id 2: Wang's staff id.
+    for persona, code, locale in ((GLOBEX_JOHN, "GLOBEX", "en"), (ACME_CHEN, "ACME", "zh_Hant")):
+        token = await invite_token(uow_factory, code, START - timedelta(days=1))
+        await identity.link_contact(uow_factory(), token,
+                                    actor=Actor(telegram_id=persona.id, locale=locale),
+                                    name=persona.first_name, now=START - timedelta(days=1))
+    async with uow_factory() as uow:
+        chen = await uow.contacts.get_by_telegram_id(ACME_CHEN.id)
+        wang = await uow.staff.get_by_telegram_id(SALES_WANG.id)
+        acme = await uow.customers.get_by_code("ACME")
+        assert chen is not None and wang is not None and acme is not None
+        assert chen.id == wang.id and acme.owner_id == wang.id  # the reported collision
+    await receivables.import_invoices(uow_factory(), invoices_csv(tmp_path, [
+        ["INV-1", "ACME", "PO-1001", "100000", "TWD", "2026-08-28", "2026-09-28"],
+    ]), now=at(date(2026, 9, 1)), ledger=LEDGER)
+    for _ in range(3):  # reruns change nothing (R3)
+        await receivables.sweep_ladder(uow_factory, at(date(2026, 9, 29)), ledger=LEDGER,
+                                       render_letter=letter)
+    assert [m[0] for m in await steps_done(uow_factory, "INV-1")] == ["overdue"]
+    to_chen = await outbox(uow_factory, ACME_CHEN.id)
+    to_wang = await outbox(uow_factory, SALES_WANG.id)
+    assert [m.payload["msgid"] for m in to_chen] == [receivables.C_OVERDUE]
+    assert [m.payload["msgid"] for m in to_wang] == [receivables.S_OVERDUE]
+    assert to_chen[0].idempotency_key.endswith(f":contact:{chen.id}")
+    assert to_wang[0].idempotency_key.endswith(f":staff:{wang.id}")
