@@ -95,7 +95,6 @@ class InboxProcessor:
                 handled = 0
             if handled == 0:
                 await self._sleep(stop)
-        await self._done.flushed()
 
     async def _sleep(self, stop: asyncio.Event) -> None:
         try:
@@ -126,15 +125,12 @@ class InboxProcessor:
                     return
                 async with self._slots:
                     if await self.process(row):
+                        self.on_processed()  # what was handled may have queued messages
                         # Marked done at once (R1): a crash re-handles at most the updates
                         # whose mark was still on its way, not the rest of the batch.
-                        self._done.add(row.update_id)
-                        self.on_processed()  # what was handled may have queued messages
+                        await self._done.mark(row.update_id)
 
-        try:
-            await asyncio.gather(*(one_chat(chat_rows) for chat_rows in by_chat.values()))
-        finally:
-            await self._done.flushed()
+        await asyncio.gather(*(one_chat(chat_rows) for chat_rows in by_chat.values()))
         if unstarted:
             # Stopping: release what we have not started, so nothing waits for the lease.
             await self._release(unstarted)
@@ -185,11 +181,11 @@ class InboxProcessor:
 class DoneMarks:
     """Mark handled updates done as soon as they are handled, in group commits.
 
-    One commit per update would cost a write per reply; one commit per batch (as before)
-    meant a crash re-handled, and answered again, every handled update of the batch. Here a
-    handled update is committed done in the next commit: updates that finish while one commit
-    runs share the next, so a busy bot still writes few commits and a crash re-handles only
-    the few updates whose mark was on its way.
+    One commit per batch (as before) meant a crash re-handled, and answered again, every
+    handled update of the batch. Here the handler's own task commits its mark right away when
+    no commit is running (on SQLite the commit runs inline, so the mark lands in the same step
+    as the handler's return); updates that finish while a commit runs share the next one, so a
+    busy bot still writes few commits, and a crash re-handles only updates in flight.
     """
 
     def __init__(self, uow_factory: Callable[[], SqlUnitOfWork], keeper: LeaseKeeper,
@@ -198,23 +194,32 @@ class DoneMarks:
         self.keeper = keeper
         self.clock = clock
         self._pending: list[int] = []
-        self._task: asyncio.Task[None] | None = None
+        self._round: asyncio.Future[None] | None = None  # the commit the pending marks await
+        self._busy = False
 
-    def add(self, update_id: int) -> None:
+    async def mark(self, update_id: int) -> None:
+        """Return once `update_id` is committed done."""
         self._pending.append(update_id)
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._flush(), name="inbox-done")
-
-    async def flushed(self) -> None:
-        """Wait until every mark added so far is committed."""
-        while self._task is not None and not self._task.done():
-            await asyncio.shield(self._task)
+        if self._busy:
+            if self._round is None:
+                self._round = asyncio.get_running_loop().create_future()
+            await asyncio.shield(self._round)
+            return
+        self._busy = True
+        try:
+            # One turn of the event loop first: the other chats' updates that finish in it
+            # share this commit (on SQLite a commit runs inline and never yields, so without
+            # this turn every update would pay a commit of its own).
+            await asyncio.sleep(0)
+            await self._flush()
+        finally:
+            self._busy = False
 
     async def _flush(self) -> None:
         failures = 0
         while self._pending:
-            ids = self._pending
-            self._pending = []
+            ids, self._pending = self._pending, []
+            waiting, self._round = self._round, None
             try:
                 async with self.uow_factory() as uow:
                     await uow.inbox.finish_many(ids, self.clock(), owner=self.keeper.owner)
@@ -223,12 +228,18 @@ class DoneMarks:
                 # The database is down: keep the marks and try again; leases are renewed
                 # meanwhile so no one else takes these updates while the marks wait.
                 self._pending = ids + self._pending
+                if waiting is not None:  # those waiters wait for the next try, as do new ones
+                    newer, self._round = self._round, waiting
+                    if newer is not None:
+                        waiting.add_done_callback(lambda _: newer.set_result(None))
                 failures += 1
                 log.warning("could not mark %d update(s) done (%s); retrying", len(ids), exc)
                 await asyncio.sleep(min(0.5 * failures, 5.0))
                 continue
             failures = 0
             self.keeper.drop("inbox", ids)
+            if waiting is not None:
+                waiting.set_result(None)
 
 
 def _chat_of(payload: dict[str, Any]) -> int:

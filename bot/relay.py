@@ -24,6 +24,7 @@ from handlers.notices import render_notice
 from services.reachability import mark_unreachable
 from services.time import utc_now
 from storage.models import OutboxMessage
+from storage.reliability import OutboxRepository
 from storage.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,13 @@ class Relay:
         self._queues: dict[int, deque[OutboxMessage]] = {}
         self._workers: dict[int, asyncio.Task[None]] = {}
         self._stopping = False
+        self._seen_queued = OutboxRepository.queued
+
+    def poke(self) -> None:
+        """Wake up if messages were queued in this process since the last look."""
+        if OutboxRepository.queued != self._seen_queued:
+            self._seen_queued = OutboxRepository.queued
+            self.wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Send until `stop`; sends in flight finish, queued ones are given back (R17)."""

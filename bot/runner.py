@@ -93,7 +93,7 @@ class BotRunner:
                            default_locale=s.default_locale, lease=lease, keeper=keeper)
         self.sweeps.keeper = keeper
         self.sweeps.owner = keeper.owner
-        self.processor.on_processed = self.relay.wake.set  # send what handlers queued
+        self.processor.on_processed = self.relay.poke  # send what handlers queued
         register_daily_jobs(self.sweeps, s, built.uow_factory, built.catalogs.get, self.ledger)
         # Everything loaded so far lives as long as the process: keep it out of the garbage
         # collector's full passes, which otherwise walk it again and again under load.
