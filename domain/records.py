@@ -224,6 +224,7 @@ def parse_amount(text: str, msgid: str) -> Decimal:
         value = Decimal(cleaned)
     except InvalidOperation:
         raise DomainError(msgid, example="500000") from None
-    if not value.is_finite() or value < 0 or value > Decimal("1e12"):
+    # Under 10^12: amounts are kept as NUMERIC(14, 2), and PostgreSQL refuses more.
+    if not value.is_finite() or value < 0 or value >= Decimal("1e12"):
         raise DomainError(msgid, example="500000")
     return value.quantize(Decimal("0.01"))
