@@ -9,11 +9,13 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
+from domain.calendar import WorkingCalendar
 from domain.enums import OrderStatus, Role
-from services import imports, orders, staff
+from domain.receivables import LadderPolicy
+from services import imports, orders, receivables, staff
 from services.cards import Actor
 from services.tabular import TableError
-from storage.models import Customer, Order, OrderStatusChange
+from storage.models import Customer, Invoice, Order, OrderStatusChange, Payment
 from tests.support.world import (
     CUSTOMER_HEADER,
     ORDER_HEADER,
@@ -145,3 +147,130 @@ async def test_counts_are_unchanged_after_a_failed_import(uow_factory, rep, tmp_
         await imports.import_orders(
             uow_factory(), write_csv(tmp_path / "o.csv", ORDER_HEADER, rows), now=now)
     assert await _count(uow_factory, Order) == 0
+
+
+# -- bad cells: each kind, CSV and XLSX, SQLite and PostgreSQL ------------------------------
+
+LEDGER = receivables.Ledger(WorkingCalendar("CN", "Asia/Shanghai"), LadderPolicy(), "en")
+INVOICE_HEADER = ["invoice_no", "customer_code", "order_no", "amount", "currency", "issued_on",
+                  "due_on"]
+PAYMENT_HEADER = ["invoice_no", "amount", "paid_on", "reference"]
+GOOD = {
+    "customers": (CUSTOMER_HEADER, ["NEW", "New Co", "Lee", "Taipei", "2", "Tools",
+                                    SALES_WANG.id, "B", "1000", "30"]),
+    "orders": (ORDER_HEADER, ["PO-9", "ACME", "2026-10-01", "Pipe", "5", "12.5", "TWD",
+                              "2026-12-01", "Dock", "pending", "", "pcs", "", ""]),
+    "invoices": (INVOICE_HEADER, ["INV-9", "ACME", "", "100", "TWD", "2026-10-01",
+                                  "2026-10-31"]),
+    "payments": (PAYMENT_HEADER, ["INV-1", "10", "2026-11-02", "bank 1"]),
+}
+LONG = "x" * (128 * 1024 + 1)
+BAD_CELLS = [  # kind, column, value, the reason given
+    ("customers", "name", "New\x00Co", "name: contains a NUL character"),
+    ("customers", "business_scope", LONG, "business_scope: longer than 131072 characters"),
+    ("customers", "code", "C" * 65, "code: longer than 64 characters"),
+    ("customers", "credit_limit", "1" + "0" * 12, "credit_limit: '1000000000000' is too large"),
+    ("customers", "payment_term_days", "99999999999", "payment_term_days: at most 3650 days"),
+    ("customers", "sales_rep_telegram_id", "1e30", "sales_rep_telegram_id: '1e30' is not a"),
+    ("orders", "product", "Pi\x00pe", "product: contains a NUL character"),
+    ("orders", "spec", LONG, "spec: longer than 131072 characters"),
+    ("orders", "order_no", "P" * 65, "order_no: longer than 64 characters"),
+    ("orders", "quantity", "1" + "0" * 11, "quantity: '100000000000' is too large"),
+    ("orders", "unit_price", "1" + "0" * 10, "unit_price: '10000000000' is too large"),
+    ("invoices", "invoice_no", "INV\x009", "invoice_no: contains a NUL character"),
+    ("invoices", "amount", "1" + "0" * 12, "amount: '1000000000000' is too large"),
+    ("invoices", "customer_code", LONG, "customer_code: longer than 131072 characters"),
+    ("payments", "reference", "bank\x001", "reference: contains a NUL character"),
+    ("payments", "reference", "r" * 101, "reference: longer than 100 characters"),
+    ("payments", "amount", "1" + "0" * 12, "amount: '1000000000000' is too large"),
+]
+
+
+@pytest.fixture
+async def ledger_world(uow_factory, rep, tmp_path, now):
+    await imports.import_customers(
+        uow_factory(), write_csv(tmp_path / "c.csv", CUSTOMER_HEADER, [ACME]), now=now)
+    await imports.import_orders(
+        uow_factory(), write_csv(tmp_path / "o.csv", ORDER_HEADER, acme_orders(2)), now=now)
+    await receivables.import_invoices(uow_factory(), write_csv(
+        tmp_path / "i.csv", INVOICE_HEADER,
+        [["INV-1", "ACME", "PO-1001", "100", "TWD", "2026-10-01", "2026-10-31"]]),
+        now=now, ledger=LEDGER)
+    return uow_factory
+
+
+async def _run(kind: str, uow, path: Path, now):
+    if kind == "customers":
+        return await imports.import_customers(uow, path, now=now)
+    if kind == "orders":
+        return await imports.import_orders(uow, path, now=now)
+    if kind == "invoices":
+        return await receivables.import_invoices(uow, path, now=now, ledger=LEDGER)
+    return await receivables.import_payments(uow, path, now=now, ledger=LEDGER)
+
+
+async def _counts(uow_factory) -> list[int]:
+    return [await _count(uow_factory, m) for m in (Customer, Order, Invoice, Payment,
+                                                   OrderStatusChange)]
+
+
+# An XLSX cell holds neither a NUL (XML forbids it: see the damaged-sheet test below) nor
+# more than 32767 characters (openpyxl cuts it there).
+CASES = [(fmt, *case) for case in BAD_CELLS for fmt in ("csv", "xlsx")
+         if fmt == "csv" or ("\x00" not in case[2] and case[2] != LONG)]
+
+
+@pytest.mark.parametrize(("fmt", "kind", "column", "value", "reason"), CASES,
+                         ids=[f"{f}-{k}-{c}-{r.split(': ')[1][:12]}" for f, k, c, _, r in CASES])
+async def test_a_bad_cell_is_named_by_line_and_column_and_nothing_is_written(
+        ledger_world, tmp_path, now, fmt, kind, column, value, reason):
+    """A NUL, a cell over 128 KiB, a text or number too big for its column: PostgreSQL
+    raised DataError (a traceback from the CLI), the csv module `field larger than field
+    limit`; each is now one problem on its line, and nothing is imported."""
+    header, good = GOOD[kind]
+    bad = list(good)
+    bad[header.index(column)] = value
+    second = list(good)
+    if kind == "payments":
+        second[1] = "20"
+    else:
+        second[0] = f"{good[0]}-2"
+    if fmt == "csv":
+        path = write_csv(tmp_path / f"{kind}.csv", header, [second, bad])
+    else:
+        book = Workbook()
+        sheet = book.active
+        assert sheet is not None
+        for row in (header, second, bad):
+            sheet.append(row)
+        path = tmp_path / f"{kind}.xlsx"
+        book.save(path)
+    before = await _counts(ledger_world)
+    with pytest.raises((imports.ImportFailed, TableError)) as err:
+        await _run(kind, ledger_world(), path, now)
+    lines = str(err.value).splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"line 3: {reason}"), lines
+    assert await _counts(ledger_world) == before
+
+
+def test_a_damaged_sheet_is_refused_without_a_traceback(tmp_path: Path) -> None:
+    import zipfile
+
+    from services.tabular import read_table
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["code", "name"])
+    sheet.append(["A", "marker"])
+    good = tmp_path / "good.xlsx"
+    book.save(good)
+    bad = tmp_path / "bad.xlsx"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(bad, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename.endswith("sheet1.xml"):
+                data = data.replace(b"marker", b"mar&#0;ker")  # XML cannot carry a NUL
+            dst.writestr(item, data)
+    with pytest.raises(TableError, match="not a readable XLSX workbook"):
+        read_table(bad)
