@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,7 +16,14 @@ from domain.receivables import LadderPolicy
 from services import imports, orders, receivables, staff
 from services.cards import Actor
 from services.tabular import TableError
-from storage.models import Customer, Invoice, Order, OrderStatusChange, Payment
+from storage.models import (
+    Customer,
+    Invoice,
+    Order,
+    OrderImport,
+    OrderStatusChange,
+    Payment,
+)
 from tests.support.world import (
     CUSTOMER_HEADER,
     ORDER_HEADER,
@@ -274,3 +282,111 @@ def test_a_damaged_sheet_is_refused_without_a_traceback(tmp_path: Path) -> None:
             dst.writestr(item, data)
     with pytest.raises(TableError, match="not a readable XLSX workbook"):
         read_table(bad)
+
+
+# -- a big import next to a working bot ----------------------------------------------------
+
+def _many_orders(n: int, first: int = 1) -> list[list[object]]:
+    return [[f"IM-{i:06d}", "ACME", "2026-10-01", "Valve", "3", "19.99", "CNY", "2026-12-01",
+             "Dock", "pending", "", "pcs", "", ""] for i in range(first, first + n)]
+
+
+async def test_the_import_lets_other_writers_in_and_shows_nothing_until_applied(
+        uow_factory, rep, tmp_path, now, monkeypatch):
+    """SQLite has one writer: an import in one transaction stalled every reply of the bot for
+    its whole length. Now others write between its chunks, and see none of its orders until
+    the last, short transaction applies them all."""
+    monkeypatch.setattr(imports, "STAGE_ROWS", 50)
+    await imports.import_customers(
+        uow_factory(), write_csv(tmp_path / "c.csv", CUSTOMER_HEADER, [ACME]), now=now)
+    path = write_csv(tmp_path / "o.csv", ORDER_HEADER, _many_orders(500))
+    seen: list[int] = []
+    running = True
+
+    async def another_writer() -> None:
+        while running:
+            async with uow_factory() as uow:
+                await uow.state.put("probe", {"n": len(seen)}, now)
+                seen.append((await uow.session.execute(
+                    select(func.count()).select_from(Order))).scalar_one())
+                await uow.commit()
+            await asyncio.sleep(0.005)
+
+    probe = asyncio.create_task(another_writer())
+    await asyncio.sleep(0.01)
+    before = len(seen)
+    report = await imports.import_orders(uow_factory(), path, now=now, pause=0.02)
+    during = len(seen) - before
+    running = False
+    await probe
+    assert report.created == 500
+    assert during >= 5, during  # the other writer got in while the import ran
+    assert set(seen) <= {0, 500}  # never a part of the file
+    assert await _count(uow_factory, Order) == 500
+    assert await _count(uow_factory, OrderStatusChange) == 500
+    assert await _count(uow_factory, OrderImport) == 0  # the staging is cleared
+
+
+async def test_an_order_changed_during_the_import_fails_it_and_nothing_is_written(
+        uow_factory, rep, tmp_path, now, monkeypatch):
+    monkeypatch.setattr(imports, "STAGE_ROWS", 50)
+    await imports.import_customers(
+        uow_factory(), write_csv(tmp_path / "c.csv", CUSTOMER_HEADER, [ACME]), now=now)
+    await imports.import_orders(
+        uow_factory(), write_csv(tmp_path / "o.csv", ORDER_HEADER, acme_orders(3)), now=now)
+    rows = acme_orders(3) + _many_orders(300)
+    rows[1][9] = "shipped"  # PO-1002 moves on in the file...
+    path = write_csv(tmp_path / "o2.csv", ORDER_HEADER, rows)
+
+    async def meanwhile() -> None:  # ...and moves on in chat while the file is staged
+        for _ in range(5000):  # until the first rows are staged
+            if await _count(uow_factory, OrderImport):
+                break
+            await asyncio.sleep(0.002)
+        async with uow_factory() as uow:
+            order = (await uow.orders.by_numbers(["PO-1002"]))["PO-1002"]
+            order.status, order.updated_at = OrderStatus.QUALITY_CHECK, now + timedelta(1)
+            await uow.commit()
+
+    other = asyncio.create_task(meanwhile())
+    with pytest.raises(imports.ImportFailed) as err:
+        await imports.import_orders(uow_factory(), path, now=now, pause=0.02)
+    await other
+    assert [str(e) for e in err.value.errors] == [
+        "line 3: order_no: 'PO-1002' changed while the file was imported; import it again"]
+    assert await _count(uow_factory, Order) == 3
+    assert await _count(uow_factory, OrderStatusChange) == 3
+    assert await _count(uow_factory, OrderImport) == 0
+
+
+async def test_what_a_killed_import_staged_is_never_applied(uow_factory, rep, tmp_path, now,
+                                                            monkeypatch):
+    await imports.import_customers(
+        uow_factory(), write_csv(tmp_path / "c.csv", CUSTOMER_HEADER, [ACME]), now=now)
+
+    async def killed(*args, **kwargs):
+        raise KeyboardInterrupt  # the operator's Ctrl-C, between staging and applying
+
+    with monkeypatch.context() as patch:
+        from storage.repositories import OrderRepository
+
+        patch.setattr(OrderRepository, "apply_import", killed)
+        with pytest.raises(KeyboardInterrupt):
+            await imports.import_orders(uow_factory(), write_csv(
+                tmp_path / "o.csv", ORDER_HEADER, _many_orders(20)), now=now)
+    assert await _count(uow_factory, OrderImport) == 0  # cleared on the way out
+    # A kill -9 leaves its rows behind: they are never applied, and go with the next import.
+    async with uow_factory() as uow:
+        customer = await uow.customers.get_by_code("ACME")
+        await uow.orders.stage_import([{
+            "batch": "killed", "line": 2, "staged_at": now - timedelta(hours=2),
+            "order_id": None, "seen_updated_at": None, "history": True, "order_no": "GHOST",
+            "customer_id": customer.id, "order_date": now.date(), "product": "x", "spec": "",
+            "quantity": 1, "unit": "", "unit_price": 1, "currency": "CNY",
+            "delivery_date": None, "delivery_place": "", "payment_terms": "",
+            "expected_delivery": None, "status": OrderStatus.PENDING}])
+        await uow.commit()
+    report = await imports.import_orders(uow_factory(), write_csv(
+        tmp_path / "o.csv", ORDER_HEADER, _many_orders(20)), now=now)
+    assert report.created == 20 and await _count(uow_factory, Order) == 20
+    assert await _count(uow_factory, OrderImport) == 0
