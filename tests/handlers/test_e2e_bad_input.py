@@ -211,3 +211,20 @@ def test_stripping_nul_keeps_entities_on_their_words() -> None:
         ("bot_command", 0, 6), ("code", 10, 4)]  # the bold one covered only a NUL
     assert message.parse_entity(message.entities[1]) == "PO-1"
     assert not strip_nul(update)  # nothing left to strip
+
+
+async def test_a_member_of_staff_with_every_role_is_answered(world, db_url, now):
+    """The per-chat menu key listed every command: with all roles it outgrew its column and
+    PostgreSQL failed each update this person sent."""
+    from bot.fake_api import Persona
+    from domain.enums import Role
+    from services import staff
+
+    boss = Persona(9999, "Boss", "en")
+    await staff.add_staff(world(), telegram_id=boss.id, name="Boss", roles=list(Role),
+                          now=now)
+    async with running_bot(db_url, lambda: now, **fast()) as h:
+        [reply] = await h.say(boss, "/help")
+        assert "/receivables" in reply["text"] and "/queue" in reply["text"]
+        await h.api.wait_for(lambda: h.api.calls_of("setMyCommands"))
+    await assert_each_done_on_first_try(world)
