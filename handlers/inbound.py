@@ -24,12 +24,18 @@ def strip_nul(update: Update) -> bool:
     return _clean(update, 0)
 
 
+_NAMES: dict[type, tuple[str, ...]] = {}  # public attributes per class, found once
+
+
 def _clean(obj: TelegramObject, depth: int) -> bool:
     if depth > 8:  # replies of replies: far deeper than Telegram nests
         return False
     changed: dict[str, Any] = {}
     nested = False
-    for name in obj._get_attrs_names(include_private=False):
+    names = _NAMES.get(type(obj))
+    if names is None:
+        names = _NAMES[type(obj)] = tuple(obj._get_attrs_names(include_private=False))
+    for name in names:
         value = getattr(obj, name, None)
         if isinstance(value, str):
             if NUL in value:
