@@ -189,7 +189,12 @@ def staff_add(
     typer.echo(f"{verb} staff {card.name} ({card.telegram_id}): {', '.join(card.roles)}")
 
 
+STAGE_PAUSE = 0.02  # seconds between staged chunks of an import on SQLite
+
+
 def _import(kind: str, file: Path) -> None:
+    from sqlalchemy.engine import make_url
+
     from domain.calendar import WorkingCalendar
     from services.imports import ImportFailed, import_customers, import_orders
     from services.receivables import Ledger, import_invoices, import_payments
@@ -205,7 +210,11 @@ def _import(kind: str, file: Path) -> None:
         if kind == "customers":
             return await import_customers(uow(), file, now=utc_now())
         if kind == "orders":
-            return await import_orders(uow(), file, now=utc_now())
+            # SQLite has one writer at a time: pause between staged chunks so the bot's own
+            # writes get their turn (PostgreSQL writers do not wait on each other here).
+            sqlite = make_url(settings.database_url).get_backend_name() == "sqlite"
+            return await import_orders(uow(), file, now=utc_now(),
+                                       pause=STAGE_PAUSE if sqlite else 0.0)
         if kind == "invoices":
             return await import_invoices(uow(), file, now=utc_now(), ledger=ledger)
         return await import_payments(uow(), file, now=utc_now(), ledger=ledger)

@@ -231,7 +231,7 @@ class DoneMarks:
                 if waiting is not None:  # those waiters wait for the next try, as do new ones
                     newer, self._round = self._round, waiting
                     if newer is not None:
-                        waiting.add_done_callback(lambda _: newer.set_result(None))
+                        waiting.add_done_callback(_resolve(newer))
                 failures += 1
                 log.warning("could not mark %d update(s) done (%s); retrying", len(ids), exc)
                 await asyncio.sleep(min(0.5 * failures, 5.0))
@@ -240,6 +240,16 @@ class DoneMarks:
             self.keeper.drop("inbox", ids)
             if waiting is not None:
                 waiting.set_result(None)
+
+
+def _resolve(future: asyncio.Future[None]) -> Callable[[Any], None]:
+    """A done-callback that resolves `future` too (marks that waited behind a failed try)."""
+
+    def done(_: Any) -> None:
+        if not future.done():
+            future.set_result(None)
+
+    return done
 
 
 def _chat_of(payload: dict[str, Any]) -> int:

@@ -103,10 +103,15 @@ def parse_credit(text: str) -> Decimal:
 
 
 def parse_term(text: str) -> int:
+    """A payment term in days as typed (full-width digits too), from 0 to 365."""
     cleaned = (text or "").strip()
-    if not cleaned.isdigit() or not 0 <= int(cleaned) <= 365:
+    try:
+        days = int(cleaned) if cleaned.isdigit() else -1
+    except ValueError:  # digits int() cannot read, such as superscripts
+        days = -1
+    if not 0 <= days <= 365:
         raise DomainError(N_("Please send the payment term in days, from 0 to 365."))
-    return int(cleaned)
+    return days
 
 
 def application_number(app_id: int) -> str:

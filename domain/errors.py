@@ -34,6 +34,10 @@ class AccessDenied(DomainError):
     message = N_("You are not allowed to do that.")
 
 
+class AlreadyDecided(DomainError):
+    """Someone else decided this step first, or it is no longer open (R7)."""
+
+
 class InvalidTransition(DomainError):
     """A lifecycle change that the current status does not allow."""
 

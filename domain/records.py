@@ -51,6 +51,23 @@ ORDER_REQUIRED = (
 ORDER_OPTIONAL = ("spec", "unit", "payment_terms", "expected_delivery")
 
 
+# What the columns that imports write can hold (storage/models.py; a test keeps the two
+# equal). SQLite would store a longer text or a larger number; PostgreSQL refuses the whole
+# import with an error instead of naming the row.
+TEXT_LIMITS = {
+    "code": 64, "customer_code": 64, "name": 300, "legal_representative": 200,
+    "registered_address": 500, "phone": 64, "email": 200, "scale": 200,
+    "purchase_volume": 200, "purchase_frequency": 200, "price_expectation": 200,
+    "delivery_place": 500, "payment_method": 200, "order_no": 64, "product": 300,
+    "spec": 500, "unit": 32, "payment_terms": 200, "invoice_no": 64, "reference": 100,
+}
+# column -> (precision, scale) of its NUMERIC
+NUMERIC_LIMITS = {"credit_limit": (14, 2), "quantity": (14, 3), "unit_price": (14, 4),
+                  "amount": (14, 2)}
+MAX_TERM_DAYS = 3650
+MAX_TELEGRAM_ID = 2**63 - 1  # a BIGINT
+
+
 class RowError(ValueError):
     """A row that cannot be imported; the message names the column and the problem."""
 
@@ -96,6 +113,11 @@ def _text(row: Mapping[str, Any], key: str, *, required: bool = True) -> str:
     text = "" if value is None else str(value).strip()
     if required and not text:
         raise RowError(f"{key}: required")
+    if "\x00" in text:
+        raise RowError(f"{key}: contains a NUL character")
+    limit = TEXT_LIMITS.get(key)
+    if limit is not None and len(text) > limit:
+        raise RowError(f"{key}: longer than {limit} characters")
     return text
 
 
@@ -113,6 +135,11 @@ def _decimal(row: Mapping[str, Any], key: str, *, required: bool = True) -> Deci
         raise RowError(f"{key}: {value!r} is not a number") from None
     if not number.is_finite():
         raise RowError(f"{key}: {value!r} is not a number")
+    if key in NUMERIC_LIMITS:
+        precision, scale = NUMERIC_LIMITS[key]
+        if abs(number) >= Decimal(10) ** (precision - scale):
+            raise RowError(f"{key}: {value!r} is too large (at most {precision - scale} "
+                           "digits before the decimal point)")
     return number
 
 
@@ -147,8 +174,10 @@ def parse_customer_row(row: Mapping[str, Any]) -> CustomerRecord:
     rep = _text(row, "sales_rep_telegram_id")
     try:
         rep_id = int(Decimal(rep))
-    except (InvalidOperation, ValueError):
-        raise RowError(f"sales_rep_telegram_id: {rep!r} is not a Telegram id") from None
+    except (InvalidOperation, ValueError, OverflowError):  # not a number, NaN, infinity
+        rep_id = 0
+    if not 0 < rep_id <= MAX_TELEGRAM_ID:
+        raise RowError(f"sales_rep_telegram_id: {rep!r} is not a Telegram id")
     fields: dict[str, Any] = {
         key: _text(row, key)
         for key in CUSTOMER_REQUIRED
@@ -173,6 +202,8 @@ def parse_customer_row(row: Mapping[str, Any]) -> CustomerRecord:
             days = _decimal(row, key)
             if days is None or days != days.to_integral_value() or days < 0:
                 raise RowError(f"{key}: must be a whole number of days")
+            if days > MAX_TERM_DAYS:
+                raise RowError(f"{key}: at most {MAX_TERM_DAYS} days")
             if key != "payment_term_days" and not 1 <= days <= 730:
                 raise RowError(f"{key}: between 1 and 730 days")
             fields[key] = int(days)
@@ -224,6 +255,7 @@ def parse_amount(text: str, msgid: str) -> Decimal:
         value = Decimal(cleaned)
     except InvalidOperation:
         raise DomainError(msgid, example="500000") from None
-    if not value.is_finite() or value < 0 or value > Decimal("1e12"):
+    # Under 10^12: amounts are kept as NUMERIC(14, 2), and PostgreSQL refuses more.
+    if not value.is_finite() or value < 0 or value >= Decimal("1e12"):
         raise DomainError(msgid, example="500000")
     return value.quantize(Decimal("0.01"))

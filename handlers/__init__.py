@@ -7,6 +7,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import (
     Application,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
@@ -23,6 +24,7 @@ from handlers import (
     complaints,
     customer_file,
     dialogs,
+    inbound,
     invites,
     orders,
     receivables,
@@ -32,8 +34,18 @@ from handlers.errors import on_error
 
 
 async def before_handlers(update: Update, context: BotContext) -> None:
-    """Resolve who is talking, then let their dialog (if any) take the update."""
+    """Clean the input, resolve who is talking, then let their dialog (if any) take it."""
+    inbound.strip_nul(update)
+    if not inbound.has_person(update):
+        # Nobody to answer or to resolve a language for: ignored, not retried (R8: a button
+        # press is still answered).
+        if update.callback_query is not None:
+            await update.callback_query.answer()
+        raise ApplicationHandlerStop
     await common.resolve_actor(update, context)
+    if update.edited_message is not None:
+        await common.msg_edited(update, context)
+        raise ApplicationHandlerStop
     await dialogs.route(update, context)
 
 

@@ -30,11 +30,12 @@ from domain.admission import (
 )
 from domain.cases import Attachment, AttachmentRefused, check_attachment
 from domain.enums import Role
-from domain.errors import N_, DomainError
+from domain.errors import N_, AlreadyDecided, DomainError
 from handlers import callbacks as cb
 from handlers.complaints import attachment_of
 from handlers.context import BotContext, Translator
 from handlers.dialogs import NOTHING_CHANGED, NOTHING_SENT, StepDialog, register_dialog
+from handlers.errors import error_text
 from handlers.render import dialog_button, reply_html, send_files
 from services import admission, dialogs
 from services.admission import (
@@ -42,7 +43,6 @@ from services.admission import (
     STAGE_LABEL,
     VERDICT_LABEL,
     Admission,
-    AlreadyDecided,
     AppView,
 )
 from services.dialogs import DialogState
@@ -308,7 +308,7 @@ async def cb_app(update: Update, context: BotContext, data: cb.AppButton) -> Non
         try:
             await REVIEW.begin(update, context, data.step_id, verdict)
         except AlreadyDecided as exc:
-            await query.answer(t.gettext(exc.message).format(**exc.params)[:200],
+            await query.answer(error_text(t, exc)[:200],
                                show_alert=True)
             return
         await query.answer()
@@ -389,7 +389,7 @@ class ReviewDialog(StepDialog):
                 payment_term_days=data.get("term"))
         except AlreadyDecided as exc:
             await dialogs.end_dialog(context.uow(), context.me)
-            await reply_html(update, context, escape(t.gettext(exc.message).format(**exc.params)))
+            await reply_html(update, context, escape(error_text(t, exc)))
             return
         await dialogs.end_dialog(context.uow(), context.me)
         await reply_html(update, context, escape(t.gettext("Recorded: {number} {verdict}.").format(
@@ -456,7 +456,7 @@ class AnswerDialog(StepDialog):
                                           now=context.now(), adm=adm_of(context))
         except AlreadyDecided as exc:
             await dialogs.end_dialog(context.uow(), context.me)
-            await reply_html(update, context, escape(t.gettext(exc.message).format(**exc.params)))
+            await reply_html(update, context, escape(error_text(t, exc)))
             return
         await reply_html(update, context, escape(t.gettext(
             "Thank you. {number} goes back to the reviewer.").format(number=view.number)))

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from domain.enums import Locale
 
 MAX_BYTES = 64  # Telegram's limit on callback_data, in UTF-8 bytes
+# Every number in callback data is an id, a version, a page or an index kept in a 32-bit
+# INTEGER column: PostgreSQL refuses a larger one with an error, not with "not found".
+MAX_NUMBER = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -170,11 +173,23 @@ def encode(data: Callback) -> str:
         text = f"lang:{data.locale}"
     if len(text.encode()) > MAX_BYTES:
         raise ValueError("callback data over 64 bytes")
+    if not _in_range(data):
+        raise ValueError(f"a number in {text!r} is out of range")
     return text
 
 
 def decode(text: str | None) -> Callback | None:
-    """Parse callback data; None for anything we did not issue in this exact shape."""
+    """Parse callback data; None for anything we did not issue in this exact shape, or with
+    a number no row can have."""
+    data = _decode(text)
+    return data if data is not None and _in_range(data) else None
+
+
+def _in_range(data: Callback) -> bool:
+    return all(0 <= v <= MAX_NUMBER for v in vars(data).values() if isinstance(v, int))
+
+
+def _decode(text: str | None) -> Callback | None:
     if not text or len(text.encode()) > MAX_BYTES:
         return None
     for pattern, kind in _PATTERNS:

@@ -28,6 +28,7 @@ from handlers import charts
 from handlers.common import cb_stale
 from handlers.context import BotContext, Translator
 from handlers.dialogs import StepDialog, register_dialog
+from handlers.errors import error_text
 from handlers.render import parse_day, send_files, split_text
 from services import casework, dialogs
 from services.case_sla import Desk
@@ -307,7 +308,7 @@ async def cb_case(update: Update, context: BotContext, data: cb.CaseButton) -> N
             await cb_stale(update, context)
             return
     except CaseMoved as exc:
-        await query.answer(t.gettext(exc.message).format(**exc.params)[:200], show_alert=True)
+        await query.answer(error_text(t, exc)[:200], show_alert=True)
         fresh = await casework.view_case(uow(), actor, case_id=data.case_id)
         await show_card(update, context, fresh)
         return
@@ -386,7 +387,7 @@ async def cb_survey(update: Update, context: BotContext, data: cb.SurveyScore) -
         await casework.answer_survey(context.uow(), context.me, data.case_id, str(data.score),
                                      now=context.now(), desk=desk_of(context))
     except CaseMoved as exc:
-        await query.answer(t.gettext(exc.message).format(**exc.params)[:200], show_alert=True)
+        await query.answer(error_text(t, exc)[:200], show_alert=True)
         return
     await query.answer()
     await _drop_buttons(update)
@@ -413,7 +414,7 @@ async def cb_ref(update: Update, context: BotContext, data: cb.Ref) -> None:
                                        now=context.now())
             text = t.gettext("Task marked done.")
     except CaseMoved as exc:
-        await query.answer(t.gettext(exc.message).format(**exc.params)[:200], show_alert=True)
+        await query.answer(error_text(t, exc)[:200], show_alert=True)
         return
     await query.answer()
     await _drop_buttons(update)
@@ -577,7 +578,7 @@ class CaseActionDialog(StepDialog):
                     action_owner_id=data["owner"], action_due=due, now=now, desk=desk)
         except CaseMoved as exc:
             await dialogs.end_dialog(uow(), actor)
-            await context.bot.send_message(chat.id, t.gettext(exc.message).format(**exc.params))
+            await context.bot.send_message(chat.id, error_text(t, exc))
             return
         await dialogs.end_dialog(uow(), actor)
         await context.bot.send_message(chat.id, t.gettext("Done."))

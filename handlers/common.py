@@ -160,6 +160,17 @@ async def msg_other(update: Update, context: BotContext) -> None:
         "I did not understand that. Send /help to see what I can do."))
 
 
+async def msg_edited(update: Update, context: BotContext) -> None:
+    """An edited message is never taken as an answer: an edit of an old message would land
+    on whatever step the user is on now. In a private chat they are told to send it anew."""
+    message = update.edited_message
+    chat = update.effective_chat
+    if message is None or chat is None or chat.type != ChatType.PRIVATE:
+        return
+    await message.reply_text(context.t.gettext(
+        "Edits are not taken; please send a new message."))
+
+
 async def cb_stale(update: Update, context: BotContext) -> None:
     """Answer a button we do not recognise (old, forged or from another version)."""
     query = update.callback_query

@@ -20,6 +20,7 @@ from telegram.ext import ApplicationHandlerStop
 from domain.errors import N_, DomainError
 from handlers import callbacks as cb
 from handlers.context import BotContext
+from handlers.errors import error_text
 from handlers.render import dialog_button, reply_html
 from services import dialogs
 from services.dialogs import DialogState
@@ -121,6 +122,6 @@ async def route(update: Update, context: BotContext) -> None:
         chat = update.effective_chat
         if chat is not None:
             await context.bot.send_message(
-                chat.id, context.t.gettext(exc.message).format(**exc.params))
+                chat.id, error_text(context.t, exc))
         await dialog.prompt(update, context, state)
     raise ApplicationHandlerStop

@@ -7,12 +7,13 @@ user hears an apology once, on the first failure, not on every retry.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from telegram import Update
 from telegram.error import Forbidden, TelegramError
 
 from domain.errors import N_, DomainError
-from handlers.context import BotContext
+from handlers.context import BotContext, Translator
 from services.reachability import mark_unreachable
 
 log = logging.getLogger(__name__)
@@ -20,6 +21,13 @@ log = logging.getLogger(__name__)
 UNEXPECTED = N_("Sorry, something went wrong on our side. Please try again later.")
 FAILURES = "update_failures"  # bot_data: update_id -> error text, read by the inbox
 ATTEMPTS = "update_attempts"  # bot_data: update_id -> tries so far, written by the inbox
+
+
+def error_text(t: Translator, error: DomainError) -> str:
+    """A domain error in the user's language; a time in it is shown in the company's zone."""
+    params = {k: t.datetime(v) if isinstance(v, datetime) else v
+              for k, v in error.params.items()}
+    return t.gettext(error.message).format(**params)
 
 
 async def on_error(update: object, context: BotContext) -> None:
@@ -35,7 +43,7 @@ async def on_error(update: object, context: BotContext) -> None:
         return
     t = context.t
     if isinstance(error, DomainError):
-        text = t.gettext(error.message).format(**error.params)
+        text = error_text(t, error)
     else:
         log.error("update %s failed: %r", update.update_id, error, exc_info=error)
         context.bot_data.setdefault(FAILURES, {})[update.update_id] = repr(error)

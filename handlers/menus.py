@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from domain.access import sees_all_orders, sees_owned_orders
 from domain.enums import Role
 from domain.errors import N_
@@ -91,4 +93,6 @@ def commands_for(actor: Actor | None) -> list[tuple[str, str]]:
 def menu_key(actor: Actor) -> str:
     """Return a key that changes whenever this user's menu would change."""
     names = ",".join(c for c, _ in commands_for(actor))
-    return f"{actor.locale}|{names}"
+    # A digest, not the names: staff with many roles have a list longer than the column
+    # (200 characters), which PostgreSQL refuses on every update they send.
+    return f"{actor.locale}|{hashlib.sha256(names.encode()).hexdigest()[:32]}"

@@ -10,6 +10,7 @@ from html import escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
+from domain.admission import parse_term
 from domain.errors import N_, DomainError
 from domain.receivables import BUCKET_LABEL, Bucket, parse_money
 from handlers import callbacks as cb
@@ -138,7 +139,7 @@ async def cmd_credit(update: Update, context: BotContext) -> None:
         raise DomainError(N_("Usage: /credit CODE LIMIT TERM_DAYS REASON, e.g. /credit ACME "
                              "500000 30 annual review"))
     await receivables.set_credit(context.uow(), context.me, args[0],
-                                 limit=parse_money(args[1]), term_days=int(args[2]),
+                                 limit=parse_money(args[1]), term_days=parse_term(args[2]),
                                  reason=" ".join(args[3:]), now=context.now())
     await reply_html(update, context, escape(context.t.gettext(
         "Credit of {code} changed; the reason is kept.").format(code=args[0].upper())))

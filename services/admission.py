@@ -39,7 +39,7 @@ from domain.admission import (
 from domain.calendar import WorkingCalendar
 from domain.cases import Attachment, check_attachment, warning_at
 from domain.enums import Grade, Role
-from domain.errors import N_, AccessDenied, DomainError, NotFound
+from domain.errors import N_, AccessDenied, AlreadyDecided, DomainError, NotFound
 from domain.keys import due_subject
 from services.audit import audit
 from services.cards import Actor
@@ -84,10 +84,6 @@ A_INFO = N_("{number} ({company}): {stage} asks for more information:\n{comment}
 A_APPROVED = N_("{number} ({company}) is approved. The customer code is {code}. Invite its "
                 "contacts with this link (it works once): {link}")
 ANSWER_BUTTON = N_("Answer")
-
-
-class AlreadyDecided(DomainError):
-    """Someone else decided this step first, or it is no longer open."""
 
 
 @dataclass(frozen=True)
@@ -337,8 +333,9 @@ async def _decided(uow: UnitOfWork, step: ReviewStep, app: Application, actor: A
     fresh = await uow.applications.step(step.id)
     assert fresh is not None
     who = (await uow.staff.get(fresh.decided_by_id)).name if fresh.decided_by_id else "-"
-    return AlreadyDecided(N_("{number}: this step was already decided by {name}; nothing was "
-                             "changed."), number=app.number or "", name=who)
+    return AlreadyDecided(N_("{number}: this step was already decided by {name} ({when}); "
+                             "nothing was changed."), number=app.number or "", name=who,
+                          when=fresh.decided_at or now)
 
 
 async def decide(uow: UnitOfWork, actor: Actor, step_id: int, *, verdict: Verdict,

@@ -949,7 +949,7 @@ def period_of(text: str, now: datetime, calendar: WorkingCalendar) -> tuple[date
             year, month = int(text[:4]), int(text[5:])
             first = date(year, month, 1)
             return at(first), at(date(year + (month == 12), month % 12 + 1, 1))
-    except ValueError:
+    except (ValueError, OverflowError):  # no such month, or a year the time zone cannot reach
         pass
     raise DomainError(N_("I did not understand the period. Use for example 30d, 2026-11, "
                          "2026-Q4 or 2026."))

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from domain.calendar import WorkingCalendar
 from domain.enums import OrderStatus, Role
-from domain.errors import N_, AccessDenied, DomainError, NotFound
+from domain.errors import N_, AccessDenied, AlreadyDecided, DomainError, NotFound
 from domain.keys import Recipient, message_key
 from domain.orders import transition
 from domain.receivables import (
@@ -514,9 +514,11 @@ async def decide_request(uow: UnitOfWork, actor: Actor, request_id: int, *, appr
             raise NotFound(N_("That request was not found."))
         stage_role = {"finance": Role.FINANCE, "executive": Role.EXECUTIVE}.get(request.status)
         customer = await uow.customers.get(request.customer_id)
-        if stage_role is None:
-            raise DomainError(N_("This request was already decided."))
-        if stage_role not in actor.roles:
+        if stage_role is None or stage_role not in actor.roles:
+            if await _decided_before(uow, request, actor):
+                raise await _already_decided(uow, request, customer, actor, now)
+            if stage_role is None:
+                raise DomainError(N_("This request was already decided."))
             audit(uow, now=now, action="credit.denied", target_type="customer",
                   target_id=customer.code, actor=actor, after={"request": request_id})
             await uow.commit()
@@ -532,7 +534,8 @@ async def decide_request(uow: UnitOfWork, actor: Actor, request_id: int, *, appr
                  else {"executive_by_id": actor.staff_id, "executive_at": now})
         if not await uow.receivables.move_request(request_id, was=request.status, status=new,
                                                   **stamp):
-            raise DomainError(N_("This request was already decided."))
+            # Another reviewer of the same step pressed at the same moment and won (R7).
+            raise await _already_decided(uow, request, customer, actor, now)
         audit(uow, now=now, action=f"credit.{request.kind}.{new}", target_type="customer",
               target_id=customer.code, actor=actor, after={"request": request_id})
         params = await _request_params(uow, request, customer, actor)
@@ -564,6 +567,28 @@ async def decide_request(uow: UnitOfWork, actor: Actor, request_id: int, *, appr
                                "name": actor.staff_name or ""})
         await uow.commit()
         return new
+
+
+async def _decided_before(uow: UnitOfWork, request: Any, actor: Actor) -> bool:
+    """Whether the step this actor reviews was decided already (by them or a colleague)."""
+    return bool((Role.FINANCE in actor.roles and request.finance_by_id is not None)
+                or (Role.EXECUTIVE in actor.roles and request.executive_by_id is not None))
+
+
+async def _already_decided(uow: UnitOfWork, request: Any, customer: Customer, actor: Actor,
+                           now: datetime) -> DomainError:
+    """Tell a late reviewer who decided their step and when; the press is audited (R7)."""
+    audit(uow, now=now, action="credit.stale_press", target_type="customer",
+          target_id=customer.code, actor=actor, after={"request": request.id})
+    await uow.commit()
+    fresh = await uow.receivables.request(request.id)
+    assert fresh is not None
+    by_id, at = fresh.finance_by_id, fresh.finance_at
+    if Role.EXECUTIVE in actor.roles and fresh.executive_by_id is not None:
+        by_id, at = fresh.executive_by_id, fresh.executive_at
+    name = (await uow.staff.get(by_id)).name if by_id is not None else "-"
+    return AlreadyDecided(N_("This was already decided by {name} ({when}); nothing was "
+                             "changed."), name=name, when=at or now)
 
 
 async def _request_params(uow: UnitOfWork, request: Any, customer: Customer,

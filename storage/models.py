@@ -206,6 +206,40 @@ class OrderStatusChange(Base):
     source: Mapped[str] = mapped_column(String(64), default="")
 
 
+class OrderImport(Base):
+    """An order row of an import in progress (R: a big import must not stall the bot).
+
+    Rows are staged a few hundred per transaction, so SQLite's single write lock is never
+    held for long; one short transaction then applies the whole batch with set-based SQL,
+    so an import is still all or nothing. Rows of a batch that never got applied (the CLI
+    was killed) are deleted by the next import.
+    """
+
+    __tablename__ = "order_imports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch: Mapped[str] = mapped_column(String(32), index=True)
+    line: Mapped[int]  # in the file, for errors
+    staged_at: Mapped[datetime]
+    order_id: Mapped[int | None]  # the order it updates; None: a new order
+    seen_updated_at: Mapped[datetime | None]  # that order when it was checked
+    history: Mapped[bool]  # the status is new or changes: a history row
+    order_no: Mapped[str] = mapped_column(String(64))
+    customer_id: Mapped[int]
+    order_date: Mapped[date] = mapped_column(Date)
+    product: Mapped[str] = mapped_column(String(300))
+    spec: Mapped[str] = mapped_column(String(500))
+    quantity: Mapped[Decimal] = mapped_column(Numeric(14, 3))
+    unit: Mapped[str] = mapped_column(String(32))
+    unit_price: Mapped[Decimal] = mapped_column(Numeric(14, 4))
+    currency: Mapped[str] = mapped_column(String(3))
+    delivery_date: Mapped[date | None] = mapped_column(Date)
+    delivery_place: Mapped[str] = mapped_column(String(500))
+    payment_terms: Mapped[str] = mapped_column(String(200))
+    expected_delivery: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[OrderStatus] = mapped_column(StrEnumType(OrderStatus))
+
+
 class AuditEntry(Base):
     """An append-only record of a decision, change, export or denial (R15)."""
 

@@ -8,7 +8,17 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, bindparam, func, select, update
+from sqlalchemy import (
+    BigInteger,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy import case as sa_case
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,6 +52,7 @@ from storage.models import (
     Invite,
     Invoice,
     Order,
+    OrderImport,
     OrderStatusChange,
     Payment,
     Prospect,
@@ -52,6 +63,7 @@ from storage.models import (
     UserPref,
     Visit,
 )
+from storage.types import UTCDateTime
 
 
 class StaffRepository:
@@ -290,6 +302,74 @@ class OrderRepository:
             OrderStatusChange(order_id=order_id, status=status, changed_at=at, source=source)
         )
 
+    # -- imports, staged (see OrderImport) ----------------------------------------------------
+    async def stage_import(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Stage rows of an import batch; nothing of it is visible until it is applied."""
+        if rows:
+            await core_execute(self.session, insert(OrderImport), list(rows))
+
+    async def apply_import(self, batch: str, *, now: datetime,
+                           updates: int) -> list[tuple[int, str]]:
+        """Apply a staged batch in this transaction: update, insert, record the history.
+
+        Returns the (line, order_no) of staged rows whose order changed (or, for a new one,
+        appeared) since the import checked it; then the caller must not commit.
+        """
+        s, o = _table(OrderImport), _table(Order)
+        # The write first: on SQLite it takes the write lock before anything is read.
+        result = await core_execute(self.session, update(o).values(
+            {name: s.c[name] for name in _IMPORTED} | {"updated_at": _now()})
+            .where(s.c.batch == batch, s.c.order_id == o.c.id,
+                   o.c.updated_at == s.c.seen_updated_at), {"now": now})
+        if result.rowcount != updates:
+            moved = (select(s.c.line, s.c.order_no).join(o, o.c.id == s.c.order_id)
+                     .where(s.c.batch == batch, o.c.updated_at != _now())
+                     .order_by(s.c.line))
+            return [(r.line, r.order_no) for r in await core_execute(self.session, moved,
+                                                                     {"now": now})]
+        taken = (select(s.c.line, s.c.order_no).join(o, o.c.order_no == s.c.order_no)
+                 .where(s.c.batch == batch, s.c.order_id.is_(None)).order_by(s.c.line))
+        clash = [(r.line, r.order_no) for r in await core_execute(self.session, taken, {})]
+        if clash:
+            return clash
+        columns = ["order_no", "customer_id", *_IMPORTED]
+        stamp = literal(now, UTCDateTime)
+        await core_execute(self.session, insert(o).from_select(
+            [*columns, "created_at", "updated_at"],
+            select(*(s.c[c] for c in columns), stamp, stamp)
+            .where(s.c.batch == batch, s.c.order_id.is_(None)).order_by(s.c.id)), {})
+        h = _table(OrderStatusChange)
+        await core_execute(self.session, insert(h).from_select(
+            ["order_id", "status", "changed_at", "source"],
+            select(o.c.id, s.c.status, stamp, literal("import"))
+            .join(o, o.c.order_no == s.c.order_no)
+            .where(s.c.batch == batch, s.c.history).order_by(s.c.id)), {})
+        await self.discard_import(batch)
+        return []
+
+    async def discard_import(self, batch: str | None = None, *,
+                             staged_before: datetime | None = None) -> None:
+        """Delete a batch's staged rows, or every batch staged before a time (left over by
+        an import that was killed)."""
+        s = _table(OrderImport)
+        condition = (s.c.batch == batch) if batch is not None else (
+            s.c.staged_at < bindparam("before", type_=UTCDateTime))
+        await core_execute(self.session, delete(s).where(condition),
+                           {"before": staged_before} if batch is None else {})
+
+
+def _table(model: Any) -> Table:
+    table: Table = model.__table__
+    return table
+
+
+def _now() -> Any:
+    return bindparam("now", type_=UTCDateTime)
+
+
+# What an import sets on an order (besides its number and customer, which never change).
+_IMPORTED = ("order_date", "product", "spec", "quantity", "unit", "unit_price", "currency",
+             "delivery_date", "delivery_place", "payment_terms", "expected_delivery", "status")
 
 # Built once: the order card is the hottest read, and building a statement costs more than
 # running it on SQLite.
@@ -353,7 +433,8 @@ def dialect_insert(session: AsyncSession, model: Any) -> Any:
     return sqlite.insert(model)
 
 
-async def core_execute(session: Any, stmt: Any, params: dict[str, Any]) -> Any:
+async def core_execute(session: Any, stmt: Any,
+                       params: dict[str, Any] | list[dict[str, Any]]) -> Any:
     """Run a Core statement on the session's connection, skipping the ORM layer (hot paths)."""
     if isinstance(session, InlineSession):
         return session.sync_session.connection().execute(stmt, params)

@@ -145,3 +145,31 @@ def test_the_demo_runs_in_one_command_with_scripted_input(tmp_path: Path) -> Non
     assert "Order GL-2026-001" in out and "HK$98,000.00" in out
     assert "Order AC-2026-001 was not found." in out  # John cannot see Acme's order
     assert (tmp_path / "var" / "demo.sqlite3").exists()
+
+
+def test_a_bad_cell_is_one_line_not_a_traceback(db_url: str, tmp_path: Path) -> None:
+    """A field over 128 KiB made the csv module raise, a NUL made PostgreSQL raise: both came
+    out as a traceback with part of the file written or not. Now: the line and the column."""
+    env = {"DCM_DATABASE_URL": db_url}
+    assert cli("staff", "add", "--telegram-id", "9101", "--name", "Wang", "--role", "sales",
+               env=env).returncode == 0
+    customers = write_csv(tmp_path / "customers.csv", CUSTOMER_HEADER, [
+        ["ACME", "Acme", "Chen", "Taipei", "1", "Hardware", "9101", "A", "", ""],
+        ["BIG", "Big", "Chen", "Taipei", "1", "x" * 200_000, "9101", "A", "", ""]])
+    rows = acme_orders(3)
+    rows[2][3] = "Steel\x00pipe"
+    orders = write_csv(tmp_path / "orders.csv", ORDER_HEADER, rows)
+    for kind, path, expected in (
+            ("customers", customers, "line 3: business_scope: longer than 131072 characters"),
+            ("orders", orders, "line 4: product: contains a NUL character")):
+        if kind == "orders":
+            write_csv(customers, CUSTOMER_HEADER, [
+                ["ACME", "Acme", "Chen", "Taipei", "1", "Hardware", "9101", "A", "", ""]])
+            assert cli("import", "customers", str(customers), env=env).returncode == 0
+        result = cli("import", kind, str(path), env=env)
+        assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+        assert expected in result.stderr and "nothing imported" in result.stderr
+        assert not result.stdout
+    again = cli("import", "orders", str(write_csv(orders, ORDER_HEADER, acme_orders(3))),
+                env=env)
+    assert "3 created" in again.stdout  # nothing of the refused file was written before

@@ -147,3 +147,57 @@ async def test_a_customer_contact_pressing_approve_changes_nothing(world, db_url
     async with world() as uow:
         step = await uow.applications.step(1)
         assert step is not None and step.status.value == "pending"
+
+
+async def test_two_finance_reviewers_at_once_one_decides_the_other_hears_who_and_when(
+        world, db_url):
+    from domain.admission import AdmissionPolicy, Stage, StepStatus, Verdict
+    from domain.calendar import WorkingCalendar
+    from domain.cases import Attachment
+    from domain.enums import Role
+    from services import admission
+    from services.cards import Actor
+    from tests.support.world import FINANCE_FANG
+
+    adm = admission.Admission(WorkingCalendar("CN", "Asia/Shanghai"), AdmissionPolicy(), "en")
+
+    async def actor(persona, role: Role) -> Actor:
+        async with world() as uow:
+            member = await uow.staff.get_by_telegram_id(persona.id)
+            return Actor(telegram_id=persona.id, locale="en", roles=frozenset({role}),
+                         staff_id=member.id, staff_name=member.name)
+
+    form = dict(zip(["company", "legal_rep", "address", "contacts", "scope", "scale",
+                     "intent", "volume"], ANSWERS, strict=True))
+    view = await admission.submit(
+        world(), await actor(SALES_WANG, Role.SALES), fields=form,
+        declarations=dict.fromkeys(("licence", "reputation", "violations", "strength",
+                                    "rules"), True),
+        files=[Attachment("document", "lic1", "ul1", "licence.pdf", "application/pdf", 9)],
+        now=MONDAY, adm=adm)
+    head = next(s.step_id for s in view.steps if s.stage == Stage.SALES_HEAD)
+    view = await admission.decide(world(), await actor(SALES_HEAD_HAN, Role.SALES_HEAD), head,
+                                  verdict=Verdict.APPROVE, comment="OK", now=MONDAY, adm=adm)
+    step = next(s.step_id for s in view.steps
+                if s.stage == Stage.FINANCE and s.status == StepStatus.PENDING)
+    async with running_bot(db_url, lambda: MONDAY, **settings()) as h:
+        await h.say(FINANCE_FANG, "/help")
+        # Both open the step and start approving before either has finished.
+        for persona in (FINANCE_MEI, FINANCE_FANG):
+            opened = await notice(h, persona, "ADM-000001")
+            [card] = await press(h, persona, opened, "ap:v:")
+            [ask] = await press(h, persona, card, f"ap:ok:{step}")
+            assert "credit limit" in ask["text"] or "信用额度" in ask["text"]
+            for text in ("500000", "30"):
+                await h.say(persona, text)
+        [done] = await h.say(FINANCE_MEI, "Sound finances.")
+        assert "Recorded" in done["text"]
+        [late] = await h.say(FINANCE_FANG, "财务状况良好。")
+        again = await h.press(FINANCE_FANG, card, f"ap:ok:{step}")
+    for text in (late["text"], again["text"]):
+        assert "Mei" in text and "11月23日" in text, text  # who decided, and when
+    async with world() as uow:
+        steps = await uow.applications.steps(view.app_id)
+    finance = [s for s in steps if s.stage == Stage.FINANCE]
+    assert [s.status for s in finance] == [StepStatus.APPROVED]
+    assert str(finance[0].credit_limit) == "500000.00"

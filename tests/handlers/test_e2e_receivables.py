@@ -7,16 +7,19 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import select
 
 from domain.calendar import WorkingCalendar
 from domain.enums import OrderStatus
 from domain.receivables import LadderPolicy
 from services import receivables
 from services.receivables import Ledger
+from storage.models import AuditEntry, CreditRequest
 from tests.support.harness import Harness, buttons, running_bot
 from tests.support.world import (
     ACME_CHEN,
     EXEC_ZHOU,
+    FINANCE_FANG,
     FINANCE_MEI,
     SALES_WANG,
     invite_token,
@@ -90,3 +93,37 @@ async def test_statement_overview_and_an_order_over_the_limit(world, db_url):
     async with world() as uow:
         orders = await uow.orders.by_numbers(["PO-2002"])
         assert orders["PO-2002"].status == OrderStatus.CONFIRMED
+
+
+async def test_the_second_finance_approver_is_told_who_decided_and_when(world, db_url):
+    """Two finance staff press on the same order at once: one decision; the other hears who
+    took it and when, not "this step is not yours" (R7)."""
+    async with running_bot(db_url, lambda: NOW, timezone="Asia/Shanghai") as h:
+        await h.say(FINANCE_FANG, "/help")  # her language (Simplified Chinese) becomes known
+        await h.say(SALES_WANG, "/confirm PO-2002")
+        asks = {p: await notice(h, p, "PO-2002") for p in (FINANCE_MEI, FINANCE_FANG)}
+        approve = next(d for _, d in buttons(asks[FINANCE_MEI]) if d.startswith("cr:ok:"))
+        before = len(h.api.calls_of("answerCallbackQuery"))
+        for persona, ask in asks.items():  # both presses arrive before either is handled
+            await h.api.press(persona, ask, approve)
+        await h.api.wait_for(lambda: len(h.api.calls_of("answerCallbackQuery")) >= before + 2)
+        answers = {c.params["callback_query_id"]: c.params.get("text", "")
+                   for c in h.api.calls_of("answerCallbackQuery")[before:]}
+        # A late press after the step moved on to the executive is told the same.
+        late = await h.press(FINANCE_FANG, asks[FINANCE_FANG], approve)
+        h.runner.relay.wake.set()
+        await notice(h, EXEC_ZHOU, "PO-2002")
+    async with world() as uow:
+        request = (await uow.session.execute(select(CreditRequest))).scalar_one()
+        winner = await uow.staff.get(request.finance_by_id)
+        stale = (await uow.session.execute(select(AuditEntry).where(
+            AuditEntry.action == "credit.stale_press"))).scalars().all()
+        denied = (await uow.session.execute(select(AuditEntry).where(
+            AuditEntry.action == "credit.denied"))).scalars().all()
+    assert request.status == "executive"
+    told = [text for text in [*answers.values(), late["text"]] if winner.name in text]
+    assert len(told) == 2, (answers, late)  # the loser at once, and the late press
+    assert all("11月27日" in text or "Nov 27" in text for text in told), told  # and when
+    assert not any("not yours" in t or "不是" in t for t in [*answers.values(), late["text"]])
+    assert len(stale) == 2 and not denied
+    assert len([m for m in h.api.sent_to(EXEC_ZHOU.id) if "PO-2002" in m.get("text", "")]) == 1

@@ -16,9 +16,9 @@ from domain.admission import AdmissionPolicy, AppStatus, Stage, StepStatus, Verd
 from domain.calendar import WorkingCalendar
 from domain.cases import Attachment
 from domain.enums import Grade, Role
-from domain.errors import AccessDenied, DomainError
+from domain.errors import AccessDenied, AlreadyDecided, DomainError
 from services import admission
-from services.admission import REVIEW_KIND, Admission, AlreadyDecided, on_review_due
+from services.admission import REVIEW_KIND, Admission, on_review_due
 from services.cards import Actor
 from storage.models import AuditEntry, Invite, OutboxMessage
 from tests.support.world import (

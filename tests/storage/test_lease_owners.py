@@ -1,4 +1,4 @@
-"""R3, R11: a claimed row names its owner; only the owner settles it, and it keeps it by renewing."""
+"""R3, R11: a claimed row names its owner; only the owner settles it and keeps it by renewal."""
 
 from __future__ import annotations
 

@@ -87,3 +87,29 @@ async def test_order_numbers_are_unique(uow_factory) -> None:
                            updated_at=now)
         with pytest.raises(IntegrityError):
             await uow.flush()
+
+
+def test_import_limits_match_the_columns_they_guard() -> None:
+    """domain/records.py names the widths of the columns imports write; they must not drift
+    from the models, or PostgreSQL refuses an import the checks let through."""
+    from sqlalchemy import Numeric, String
+
+    from domain.records import NUMERIC_LIMITS, TEXT_LIMITS
+    from storage.models import Customer, Invoice, Order, Payment
+
+    aliases = {"customer_code": "code"}
+    seen = set()
+    for model in (Customer, Order, Invoice, Payment):
+        for column in model.__table__.columns:
+            if isinstance(column.type, String) and column.name in TEXT_LIMITS:
+                assert column.type.length == TEXT_LIMITS[column.name], column
+                seen.add(column.name)
+            if isinstance(column.type, Numeric) and column.name in NUMERIC_LIMITS:
+                assert (column.type.precision, column.type.scale) == \
+                    NUMERIC_LIMITS[column.name], column
+                seen.add(column.name)
+            for alias, name in aliases.items():
+                if model is Customer and column.name == name:
+                    assert column.type.length == TEXT_LIMITS[alias]
+                    seen.add(alias)
+    assert seen == set(TEXT_LIMITS) | set(NUMERIC_LIMITS)
