@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from domain.access import owns
 from domain.calendar import WorkingCalendar
 from domain.care import (
     DEFAULT_GREETING,
@@ -95,8 +96,8 @@ async def log_visit(uow: UnitOfWork, actor: Actor, code: str, *, kind: VisitKind
         customer = await uow.customers.get_by_code(code.strip())
         if customer is None:
             raise NotFound(N_("No customer with code {code}."), code=code)
-        if customer.owner_id != actor.staff_id and not actor.roles & {Role.SALES_HEAD,
-                                                                       Role.ADMIN}:
+        if not owns(actor.staff_id, customer.owner_id) \
+                and not actor.roles & {Role.SALES_HEAD, Role.ADMIN}:
             raise AccessDenied(N_("Visits are logged by the customer's sales rep."))
         today = _today(care, now)
         assert actor.staff_id is not None

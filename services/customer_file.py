@@ -13,6 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from domain.access import owns
 from domain.calendar import WorkingCalendar
 from domain.cases import Attachment, check_attachment
 from domain.customer_file import (
@@ -101,7 +102,7 @@ async def _customer(uow: UnitOfWork, code: str) -> Customer:
 
 
 def _owns(actor: Actor, customer: Customer) -> bool:
-    return actor.staff_id is not None and customer.owner_id == actor.staff_id
+    return owns(actor.staff_id, customer.owner_id)
 
 
 async def view_file(uow: UnitOfWork, actor: Actor, code: str, *, now: datetime) -> FileView:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from domain.access import may_invite
+from domain.access import may_invite, owns
 from domain.enums import Locale, LocaleSource
 from domain.errors import N_, AccessDenied, InviteInvalid, NotFound
 from domain.locale import choose_locale
@@ -110,8 +110,8 @@ async def create_invite(
     async with uow:
         customer = await uow.customers.get_by_code(customer_code.strip())
         if actor is not None:
-            owns = customer is not None and customer.owner_id == actor.staff_id
-            if not actor.is_staff or not may_invite(actor.roles, owns_customer=owns):
+            mine = customer is not None and owns(actor.staff_id, customer.owner_id)
+            if not actor.is_staff or not may_invite(actor.roles, owns_customer=mine):
                 if customer is None or not actor.is_staff:
                     raise NotFound(N_("No customer with code {code}."), code=customer_code)
                 audit(

@@ -18,6 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from domain.access import owns
 from domain.calendar import WorkingCalendar
 from domain.enums import OrderStatus, Role
 from domain.errors import N_, AccessDenied, DomainError, NotFound
@@ -591,7 +592,7 @@ async def confirm_order(uow: UnitOfWork, actor: Actor, order_no: str, *, now: da
             raise NotFound(N_("That order was not found."))
         customer = await uow.customers.get(order.customer_id)
         if Role.SALES in actor.roles and not actor.roles - {Role.SALES} \
-                and customer.owner_id != actor.staff_id:
+                and not owns(actor.staff_id, customer.owner_id):
             raise NotFound(N_("That order was not found."))
         if order.status != OrderStatus.PENDING:
             raise DomainError(N_("Only a pending order can be confirmed."))
