@@ -120,7 +120,8 @@ async def create_invite(
                 )
                 await uow.commit()
                 raise AccessDenied(
-                    N_("Only the customer's own sales rep can invite its contacts."))
+                    N_("Only the customer's own sales rep can invite its contacts.")
+                ).mark_audited()
         if customer is None:
             raise NotFound(N_("No customer with code {code}."), code=customer_code)
         token = secrets.token_urlsafe(24)

@@ -515,7 +515,7 @@ async def decide_request(uow: UnitOfWork, actor: Actor, request_id: int, *, appr
                   target_id=customer.code, actor=actor, after={"request": request_id})
             await uow.commit()
             raise AccessDenied(N_("Finance decides first, then the executive; this step is "
-                                  "not yours."))
+                                  "not yours.")).mark_audited()
         assert actor.staff_id is not None
         if not approve:
             new = "rejected"
