@@ -319,11 +319,12 @@ async def _reviewable(uow: UnitOfWork, actor: Actor, step_id: int, now: datetime
     if step is None or app is None:
         raise NotFound(N_("That application was not found."))
     if STAGE_ROLE[step.stage] not in actor.roles:
-        # A press from someone who may not decide this step (forged or forwarded): kept.
+        # A press from someone who may not decide this step (forged or forwarded): kept,
+        # and answered as for a missing one so that step numbers reveal nothing (R18).
         audit(uow, now=now, action="application.denied", target_type="application",
               target_id=app.number, actor=actor, after={"stage": step.stage.value})
         await uow.commit()
-        raise AccessDenied(N_("Only the reviewer this step is assigned to can decide it."))
+        raise NotFound(N_("That application was not found.")).mark_audited()
     if step.status != StepStatus.PENDING:
         raise await _decided(uow, step, app, actor, now)
     return step, app

@@ -277,11 +277,13 @@ async def disclose(uow: UnitOfWork, actor: Actor | None, code: str, *, recipient
     `actor` None is the operator at the CLI. Inside the company, only legal, the executive
     and the admin may send data out at all.
     """
+    if actor is not None and not actor.roles & {Role.LEGAL, Role.EXECUTIVE, Role.ADMIN}:
+        # Before the customer is looked up, so the answer is the same whether the code
+        # exists or not (R18); the refusal is audited where refusals are handled.
+        raise AccessDenied(N_("Only legal, the executive or the admin may send customer "
+                              "data outside the company."))
     async with uow:
         customer = await _customer(uow, code)
-        if actor is not None and not actor.roles & {Role.LEGAL, Role.EXECUTIVE, Role.ADMIN}:
-            raise AccessDenied(N_("Only legal, the executive or the admin may send customer "
-                                  "data outside the company."))
         terms = [ConsentTerms(ConsentScope(c.scope), c.recipient, c.signed_on, c.expires_on,
                               c.revoked_at is not None)
                  for c in await uow.customer_file.consents(customer.id)]

@@ -110,6 +110,9 @@ class CustomerRepository:
             raise NotFound()
         return customer
 
+    async def find(self, customer_id: int) -> Customer | None:
+        return await self.session.get(Customer, customer_id)
+
     async def below_rating(self, best: str) -> list[Customer]:
         stmt = select(Customer).where(Customer.credit_rating != best).order_by(Customer.id)
         return list((await self.session.execute(stmt)).scalars())
