@@ -32,8 +32,10 @@ from handlers.errors import on_error
 
 
 async def before_handlers(update: Update, context: BotContext) -> None:
-    """Resolve who is talking, then let their dialog (if any) take the update."""
+    """Resolve who is talking, keep to private chats, then let their dialog (if any) take the
+    update."""
     await common.resolve_actor(update, context)
+    await common.keep_to_private_chats(update, context)
     await dialogs.route(update, context)
 
 
