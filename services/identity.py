@@ -40,9 +40,13 @@ async def resolve_actor(
         explicit = who.pref_locale if source == LocaleSource.EXPLICIT else None
         detected = who.pref_locale if source == LocaleSource.DETECTED else None
         remembered = who.pref_locale if source == LocaleSource.TELEGRAM else None
+        is_staff = who.staff_id is not None and who.staff_active
+        # The language the operator set for a member of staff outranks a guess from their
+        # texts; their own /language choice still outranks it.
+        set_by_operator = who.staff_locale if is_staff else None
         locale, to_store = choose_locale(
             explicit=explicit,
-            stored=detected or who.contact_locale,
+            stored=set_by_operator or detected or who.contact_locale,
             telegram=telegram_locale or remembered,
             detect=detect,
             default=default_locale,
@@ -62,7 +66,7 @@ async def resolve_actor(
                 changed = True
         if changed:
             await uow.commit()
-        is_staff = who.staff_id is not None and who.staff_active
+        # A removed member of staff (inactive) is nobody's staff from this update on.
         return Actor(
             telegram_id=telegram_id,
             locale=locale,
