@@ -71,13 +71,16 @@ async def database_outage(db_url: str) -> AsyncIterator[tuple[str, object]]:
         holder: list[sqlite3.Connection] = []
 
         async def sqlite_down(down: bool) -> None:
+            # sqlite3 blocks while it waits for the lock (up to its 5 s timeout when the bot
+            # is writing): off the event loop, so the fake Bot API on this loop keeps
+            # answering the bot meanwhile instead of letting its sends time out.
             if down:
-                conn = sqlite3.connect(path, isolation_level=None)
-                conn.execute("BEGIN EXCLUSIVE")
+                conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+                await asyncio.to_thread(conn.execute, "BEGIN EXCLUSIVE")
                 holder.append(conn)
             else:
                 conn = holder.pop()
-                conn.execute("ROLLBACK")
+                await asyncio.to_thread(conn.execute, "ROLLBACK")
                 conn.close()
 
         try:
