@@ -166,9 +166,13 @@ def staff_add(
     role: Annotated[str, typer.Option("--role", help="Roles, comma-separated: sales, "
                                       "sales_head, market, finance, legal, executive, service, "
                                       "service_lead, admin.")],
+    locale: Annotated[str | None, typer.Option(
+        "--locale", help="The language the bot speaks to them: zh_Hant, zh_Hans or en "
+                         "(their own /language choice still wins).")] = None,
 ) -> None:
-    """Add a staff member, or change the name and roles of an existing one."""
-    from domain.enums import parse_roles
+    """Add a staff member, or change the name, roles and language of an existing one (a
+    removed one is reactivated)."""
+    from domain.enums import Locale, parse_roles
     from services.staff import add_staff
     from services.time import utc_now
 
@@ -181,12 +185,76 @@ def staff_add(
         fail("--telegram-id: must be a positive Telegram user id")
     if not name.strip():
         fail("--name: must not be empty")
+    locales = [loc.value for loc in Locale]
+    if locale is not None and locale not in locales:
+        fail(f"--locale: unknown locale {locale!r} (one of {', '.join(locales)})")
     settings = settings_or_exit()
     prepare_database(settings)
     card = with_uow(settings, lambda uow: add_staff(
-        uow(), telegram_id=telegram_id, name=name.strip(), roles=roles, now=utc_now()))
+        uow(), telegram_id=telegram_id, name=name.strip(), roles=roles, now=utc_now(),
+        locale=locale))
     verb = "added" if card.created else "updated"
-    typer.echo(f"{verb} staff {card.name} ({card.telegram_id}): {', '.join(card.roles)}")
+    language = f" [{card.locale}]" if card.locale else ""
+    typer.echo(f"{verb} staff {card.name} ({card.telegram_id}): {', '.join(card.roles)}"
+               f"{language}")
+
+
+@staff_app.command("list")
+def staff_list() -> None:
+    """List everyone on staff, removed members too: Telegram id, name, roles, language."""
+    from services.staff import list_staff
+
+    settings = settings_or_exit()
+    prepare_database(settings)
+    cards = with_uow(settings, lambda uow: list_staff(uow()))
+    rows = [["telegram_id", "name", "roles", "locale", "active"]]
+    rows += [[str(c.telegram_id), c.name, ",".join(c.roles) or "-", c.locale or "-",
+              "yes" if c.active else "no"] for c in cards]
+    for line in _table(rows):
+        typer.echo(line)
+    if not cards:
+        typer.echo("(no staff yet: python -m bot staff add ...)")
+
+
+@staff_app.command("remove")
+def staff_remove(
+    telegram_id: Annotated[
+        int, typer.Option("--telegram-id", help="The person's Telegram user id.")
+    ],
+) -> None:
+    """Take away a departing member's access from their next message on (kept for history;
+    `staff add` brings them back)."""
+    from domain.errors import NotFound
+    from services.staff import remove_staff
+    from services.time import utc_now
+
+    settings = settings_or_exit()
+    prepare_database(settings)
+    try:
+        card = with_uow(settings, lambda uow: remove_staff(uow(), telegram_id=telegram_id,
+                                                           now=utc_now()))
+    except NotFound:
+        fail(f"no staff member with Telegram id {telegram_id}", 1)
+        return
+    typer.echo(f"removed staff {card.name} ({card.telegram_id}): no access from now on")
+
+
+def _width(text: str) -> int:
+    """Columns a text takes in a terminal: CJK characters take two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _table(rows: list[list[str]]) -> list[str]:
+    """Left-aligned columns, two spaces apart, a dashed line under the header."""
+    widths = [max(_width(row[i]) for row in rows) for i in range(len(rows[0]))]
+
+    def line(row: list[str]) -> str:
+        return "  ".join(cell + " " * (w - _width(cell)) for cell, w in zip(row, widths,
+                                                                             strict=True)).rstrip()
+
+    return [line(rows[0]), line(["-" * w for w in widths]), *(line(r) for r in rows[1:])]
 
 
 STAGE_PAUSE = 0.02  # seconds between staged chunks of an import on SQLite

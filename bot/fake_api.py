@@ -132,12 +132,14 @@ class FakeBotApi:
         """Number new updates after `update_id`, as Telegram would after a restart."""
         self._update_ids = itertools.count(update_id + 1)
 
-    async def send_text(self, user: Persona, text: str) -> int:
-        """The user sends a text (or /command) in their private chat with the bot."""
+    async def send_text(self, user: Persona, text: str,
+                        chat: dict[str, Any] | None = None) -> int:
+        """The user sends a text (or /command) in their private chat with the bot, or in
+        `chat` (a group the bot is in)."""
         message: dict[str, Any] = {
             "message_id": next(self._message_ids),
             "date": int(time.time()),
-            "chat": user.private_chat(),
+            "chat": chat or user.private_chat(),
             "from": user.as_user(),
             "text": text,
         }

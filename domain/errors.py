@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 
 def N_(message: str) -> str:
@@ -22,13 +22,26 @@ class DomainError(Exception):
         super().__init__(self.message.format(**params) if params else self.message)
 
 
-class NotFound(DomainError):
+class Refusal(DomainError):
+    """The actor may not see or do this. Every refusal is audited once (R7, R15, R18): where
+    the update's error is handled, unless the service already wrote a more telling entry
+    and said so with `mark_audited()`."""
+
+    audited: bool = False
+
+    def mark_audited(self) -> Self:
+        """Say that the refusal is already in the audit log, so it is not written twice."""
+        self.audited = True
+        return self
+
+
+class NotFound(Refusal):
     """The thing asked for does not exist or is not visible to the asker (R18)."""
 
     message = N_("Not found.")
 
 
-class AccessDenied(DomainError):
+class AccessDenied(Refusal):
     """The actor's role does not allow this action."""
 
     message = N_("You are not allowed to do that.")

@@ -34,7 +34,8 @@ from handlers.errors import on_error
 
 
 async def before_handlers(update: Update, context: BotContext) -> None:
-    """Clean the input, resolve who is talking, then let their dialog (if any) take it."""
+    """Clean the input, resolve who is talking, keep to private chats, then let their dialog
+    (if any) take the update."""
     inbound.strip_nul(update)
     if not inbound.has_person(update):
         # Nobody to answer or to resolve a language for: ignored, not retried (R8: a button
@@ -43,6 +44,7 @@ async def before_handlers(update: Update, context: BotContext) -> None:
             await update.callback_query.answer()
         raise ApplicationHandlerStop
     await common.resolve_actor(update, context)
+    await common.keep_to_private_chats(update, context)
     if update.edited_message is not None:
         await common.msg_edited(update, context)
         raise ApplicationHandlerStop

@@ -30,7 +30,7 @@ from domain.admission import (
 )
 from domain.cases import Attachment, AttachmentRefused, check_attachment
 from domain.enums import Role
-from domain.errors import N_, AlreadyDecided, DomainError
+from domain.errors import N_, AccessDenied, AlreadyDecided, DomainError
 from handlers import callbacks as cb
 from handlers.complaints import attachment_of
 from handlers.context import BotContext, Translator
@@ -74,7 +74,7 @@ class ApplyDialog(StepDialog):
 
     async def start(self, update: Update, context: BotContext) -> None:
         if not context.me.roles & {Role.SALES, Role.SALES_HEAD}:
-            raise DomainError(N_("Only sales staff can file admission applications."))
+            raise AccessDenied(N_("Only sales staff can file admission applications."))
         state = context.me.dialog
         if state is not None and state.name == self.name:
             await self.prompt(update, context, state)  # the draft goes on where it stopped
@@ -85,7 +85,7 @@ class ApplyDialog(StepDialog):
                          known: dict[str, Any]) -> None:
         """Start from what a prospect already told us; ask only for the rest (DEV-1)."""
         if not context.me.roles & {Role.SALES, Role.SALES_HEAD}:
-            raise DomainError(N_("Only sales staff can file admission applications."))
+            raise AccessDenied(N_("Only sales staff can file admission applications."))
         fields = {k: str(v) for k, v in known.items() if k in FIELDS and v}
         first = next((f for f in FIELDS if f not in fields), f"d_{DECLARATIONS[0]}")
         await self._go(update, context, first, {"fields": fields, "decl": {}, "files": [],

@@ -11,7 +11,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from domain.care import DEFAULT_GREETING, VISIT_KIND_LABEL, VisitKind
 from domain.enums import Role
-from domain.errors import N_, DomainError
+from domain.errors import N_, AccessDenied, DomainError
 from handlers import callbacks as cb
 from handlers.context import BotContext
 from handlers.dialogs import NOTHING_CHANGED, NOTHING_SENT, StepDialog, register_dialog
@@ -62,7 +62,7 @@ class VisitDialog(StepDialog):
 
     async def begin(self, update: Update, context: BotContext, code: str) -> None:
         if not context.me.is_staff:
-            raise DomainError(N_("Visits are logged by the customer's sales rep."))
+            raise AccessDenied(N_("Visits are logged by the customer's sales rep."))
         await self._go(update, context, "kind", {"code": code.strip().upper()})
 
     async def begin_for(self, update: Update, context: BotContext, customer_id: int) -> None:
@@ -169,7 +169,7 @@ class NewsDialog(StepDialog):
 
     async def start(self, update: Update, context: BotContext) -> None:
         if not context.me.roles & {Role.SALES_HEAD, Role.MARKET, Role.ADMIN}:
-            raise DomainError(N_("News is sent by the sales head, market or the admin."))
+            raise AccessDenied(N_("News is sent by the sales head, market or the admin."))
         await self._go(update, context, "audience", {})
 
     async def prompt(self, update: Update, context: BotContext, state: DialogState) -> None:
@@ -238,7 +238,7 @@ class EventDialog(StepDialog):
 
     async def start(self, update: Update, context: BotContext) -> None:
         if not context.me.roles & {Role.SALES_HEAD, Role.MARKET, Role.ADMIN}:
-            raise DomainError(N_("Events are announced by the sales head, market or the "
+            raise AccessDenied(N_("Events are announced by the sales head, market or the "
                                  "admin."))
         await self._go(update, context, "title", {})
 

@@ -22,7 +22,7 @@ from telegram.error import BadRequest
 
 from domain.cases import CaseKind, CaseStatus, Category, Department, RootCause, working_left
 from domain.enums import Role
-from domain.errors import N_, DomainError
+from domain.errors import N_, AccessDenied, DomainError
 from handlers import callbacks as cb
 from handlers import charts
 from handlers.common import cb_stale
@@ -320,7 +320,7 @@ async def _ask_assignee(update: Update, context: BotContext, data: cb.CaseButton
     chat = update.effective_chat
     assert chat is not None
     if Role.SERVICE_LEAD not in context.me.roles:
-        raise DomainError(N_("Only the service lead can assign cases to others."))
+        raise AccessDenied(N_("Only the service lead can assign cases to others."))
     people = await casework.desk_staff(context.uow())
     rows = [[InlineKeyboardButton(name[:40], callback_data=cb.encode(cb.CaseButton(
         "to", data.case_id, data.version, staff_id)))] for staff_id, name in people]
@@ -451,7 +451,7 @@ class CaseActionDialog(StepDialog):
     async def begin(self, update: Update, context: BotContext, data: cb.CaseButton) -> None:
         view = await casework.view_case(context.uow(), context.me, case_id=data.case_id)
         if not context.me.roles & casework.DESK:
-            raise DomainError(N_("This is for customer service staff."))
+            raise AccessDenied(N_("This is for customer service staff."))
         if view.version != data.version:
             raise CaseMoved(N_("{number} has moved on since that button was sent (it is with "
                                "{name} now); nothing was changed."), number=view.number,

@@ -14,6 +14,7 @@ from telegram import (
 )
 from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
+from telegram.ext import ApplicationHandlerStop
 
 from handlers import callbacks as cb
 from handlers import render
@@ -34,6 +35,31 @@ async def resolve_actor(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     if chat is not None and chat.type == ChatType.PRIVATE:
         await sync_menu(context, chat.id)
+
+
+async def keep_to_private_chats(update: Update, context: BotContext) -> None:
+    """Outside a private chat, answer a command or a button only with a pointer to one, and
+    stop there: orders, cases, statements and files never go to a group (R18)."""
+    chat = update.effective_chat
+    if chat is None or chat.type == ChatType.PRIVATE:
+        return
+    text = context.t.gettext("Please write to me in a private chat: I do not show customer "
+                             "data in groups.")
+    query = update.callback_query
+    message = update.message or update.edited_message
+    if query is not None:
+        await query.answer(text[:200], show_alert=True)
+    elif message is not None and _is_our_command(message.text, context.bot.username):
+        await message.reply_text(text)
+    raise ApplicationHandlerStop
+
+
+def _is_our_command(text: str | None, username: str) -> bool:
+    """Tell a command meant for this bot (/orders or /orders@this_bot) from anything else."""
+    if not text or not text.startswith("/"):
+        return False
+    _, at, addressee = text.split(maxsplit=1)[0].partition("@")
+    return not at or addressee.lower() == username.lower()
 
 
 async def sync_menu(context: BotContext, chat_id: int) -> None:

@@ -23,7 +23,7 @@ from domain.cases import (
     check_attachment,
     check_description,
 )
-from domain.errors import N_, DomainError
+from domain.errors import N_, AccessDenied
 from handlers import callbacks as cb
 from handlers.context import BotContext, Translator
 from handlers.dialogs import register_dialog
@@ -105,7 +105,7 @@ class CaseDialog:
     async def start(self, update: Update, context: BotContext) -> None:
         actor = context.me
         if not actor.is_contact:
-            raise DomainError(N_("Only linked customer contacts can file complaints and "
+            raise AccessDenied(N_("Only linked customer contacts can file complaints and "
                                  "inquiries. Ask your sales contact for an invite link."))
         state = actor.dialog
         if state is not None and state.name == self.name and state.replayed(update.update_id):

@@ -27,6 +27,7 @@ from domain.customer_file import (
 )
 from domain.errors import N_, DomainError
 from handlers import callbacks as cb
+from handlers.common import cb_stale
 from handlers.complaints import attachment_of
 from handlers.context import BotContext, Translator
 from handlers.dialogs import NOTHING_CHANGED, NOTHING_SENT, StepDialog, register_dialog
@@ -403,6 +404,7 @@ async def cmd_prospects(update: Update, context: BotContext) -> None:
 
 
 async def cb_prospect(update: Update, context: BotContext, data: cb.ProspectButton) -> None:
+    """A prospect button; the service decides who may see or work the prospect (DEV-1)."""
     from handlers.admission import APPLY
 
     query = update.callback_query
@@ -421,6 +423,9 @@ async def cb_prospect(update: Update, context: BotContext, data: cb.ProspectButt
     elif data.act == "a":
         known = await prospects.prefill(context.uow(), context.me, data.ident)
         await APPLY.start_from(update, context, known)
+    else:  # a source we never offered: forged or from another version
+        await cb_stale(update, context)
+        return
     await query.answer()
 
 

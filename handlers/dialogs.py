@@ -20,7 +20,7 @@ from telegram.ext import ApplicationHandlerStop
 from domain.errors import N_, DomainError
 from handlers import callbacks as cb
 from handlers.context import BotContext
-from handlers.errors import error_text
+from handlers.errors import audit_refusal, error_text
 from handlers.render import dialog_button, reply_html
 from services import dialogs
 from services.dialogs import DialogState
@@ -119,6 +119,7 @@ async def route(update: Update, context: BotContext) -> None:
         await dialog.on_input(update, context, state, choice)
     except DomainError as exc:
         # A refused answer keeps the user on the same step: say why, then ask again.
+        await audit_refusal(update, context, exc, dialog_step=f"{state.name}:{state.step}")
         chat = update.effective_chat
         if chat is not None:
             await context.bot.send_message(

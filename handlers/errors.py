@@ -12,8 +12,9 @@ from datetime import datetime
 from telegram import Update
 from telegram.error import Forbidden, TelegramError
 
-from domain.errors import N_, DomainError
+from domain.errors import N_, DomainError, Refusal
 from handlers.context import BotContext, Translator
+from services.audit import record_refusal
 from services.reachability import mark_unreachable
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ async def on_error(update: object, context: BotContext) -> None:
         return
     t = context.t
     if isinstance(error, DomainError):
+        await audit_refusal(update, context, error)
         text = error_text(t, error)
     else:
         log.error("update %s failed: %r", update.update_id, error, exc_info=error)
@@ -59,3 +61,30 @@ async def on_error(update: object, context: BotContext) -> None:
     except TelegramError as exc:
         log.warning("could not tell the user about an error in update %s: %s",
                     update.update_id, exc)
+
+
+async def audit_refusal(update: Update, context: BotContext, error: DomainError,
+                        dialog_step: str | None = None) -> None:
+    """Keep a refusal in the audit log (R7, R15, R18): the one place every refused button
+    press, command and dialog answer passes, so no handler or service has to remember it.
+
+    A service that wrote a more telling entry itself marks the error audited; it is not
+    written twice. A failing write is logged and the user still gets their answer (R8).
+    """
+    actor = context.actor
+    if not isinstance(error, Refusal) or error.audited or actor is None:
+        return
+    query = update.callback_query
+    message = update.effective_message
+    if dialog_step is not None:
+        kind, what = "dialog", dialog_step
+    elif query is not None:
+        kind, what = "button", query.data or ""
+    else:
+        kind, what = "command", (message.text or message.caption or "") if message else ""
+    try:
+        await record_refusal(context.uow(), actor, target_type=kind, target_id=what,
+                             reason=error.message, now=context.now())
+        error.mark_audited()
+    except Exception:  # the refusal stands; only its record is missing
+        log.exception("could not audit a refusal in update %s", update.update_id)

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from domain.access import may_work_prospect, owns
 from domain.admission import (
     DECLARATIONS,
     FIELDS,
@@ -172,7 +173,8 @@ async def submit(uow: UnitOfWork, actor: Actor, *, fields: dict[str, str],
         uow.applications.add_event(app.id, at=now, kind="filed", actor_label=actor.label)
         if prospect_id is not None:  # the prospect it grew from (DEV-1)
             prospect = await uow.customer_file.prospect(prospect_id)
-            if prospect is not None and prospect.owner_id == actor.staff_id:
+            if prospect is not None and may_work_prospect(
+                    actor.roles, owns_prospect=owns(actor.staff_id, prospect.owner_id)):
                 prospect.status, prospect.application_id = "applied", app.id
                 prospect.updated_at = now
         audit(uow, now=now, action="application.filed", target_type="application",
@@ -248,7 +250,7 @@ async def _view(uow: UnitOfWork, app: Application) -> AppView:
 
 
 def _entitled(actor: Actor, app: Application) -> bool:
-    return bool(actor.roles & SEES_ALL) or actor.staff_id == app.applicant_id
+    return bool(actor.roles & SEES_ALL) or owns(actor.staff_id, app.applicant_id)
 
 
 async def view(uow: UnitOfWork, actor: Actor, *, number: str | None = None,
@@ -314,11 +316,12 @@ async def _reviewable(uow: UnitOfWork, actor: Actor, step_id: int, now: datetime
     if step is None or app is None:
         raise NotFound(N_("That application was not found."))
     if STAGE_ROLE[step.stage] not in actor.roles:
-        # A press from someone who may not decide this step (forged or forwarded): kept.
+        # A press from someone who may not decide this step (forged or forwarded): kept,
+        # and answered as for a missing one so that step numbers reveal nothing (R18).
         audit(uow, now=now, action="application.denied", target_type="application",
               target_id=app.number, actor=actor, after={"stage": step.stage.value})
         await uow.commit()
-        raise AccessDenied(N_("Only the reviewer this step is assigned to can decide it."))
+        raise NotFound(N_("That application was not found.")).mark_audited()
     if step.status != StepStatus.PENDING:
         raise await _decided(uow, step, app, actor, now)
     return step, app

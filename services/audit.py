@@ -33,3 +33,15 @@ def audit(
         after=after,
         update_id=actor.update_id if actor else None,
     )
+
+
+async def record_refusal(uow: UnitOfWork, actor: Actor, *, target_type: str, target_id: str,
+                         reason: str, now: datetime) -> None:
+    """Keep one refused button press, command or dialog answer (R7, R15, R18).
+
+    Its own transaction: the work that was refused was rolled back, its record is not.
+    """
+    async with uow:
+        audit(uow, now=now, action=f"{target_type}.refused", target_type=target_type,
+              target_id=target_id[:200], actor=actor, after={"reason": reason})
+        await uow.commit()

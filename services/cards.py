@@ -119,13 +119,15 @@ class OrderCard:
 
 @dataclass(frozen=True)
 class StaffCard:
-    """A staff member after an add or a role change."""
+    """A staff member: after an add, a role change or a removal, or as listed."""
 
     staff_id: int
     telegram_id: int
     name: str
     roles: tuple[Role, ...]
-    created: bool
+    created: bool = False
+    locale: str | None = None
+    active: bool = True
 
 
 @dataclass(frozen=True)

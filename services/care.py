@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from domain.access import owns
 from domain.calendar import WorkingCalendar
 from domain.care import (
     DEFAULT_GREETING,
@@ -96,8 +97,8 @@ async def log_visit(uow: UnitOfWork, actor: Actor, code: str, *, kind: VisitKind
         customer = await uow.customers.get_by_code(code.strip())
         if customer is None:
             raise NotFound(N_("No customer with code {code}."), code=code)
-        if customer.owner_id != actor.staff_id and not actor.roles & {Role.SALES_HEAD,
-                                                                       Role.ADMIN}:
+        if not owns(actor.staff_id, customer.owner_id) \
+                and not actor.roles & {Role.SALES_HEAD, Role.ADMIN}:
             raise AccessDenied(N_("Visits are logged by the customer's sales rep."))
         today = _today(care, now)
         assert actor.staff_id is not None
@@ -121,10 +122,11 @@ async def log_visit(uow: UnitOfWork, actor: Actor, code: str, *, kind: VisitKind
 async def visit_customer_code(uow: UnitOfWork, actor: Actor, customer_id: int) -> str:
     """The code of a customer whose visit this rep (or the sales head) may log."""
     async with uow:
-        customer = await uow.customers.get(customer_id)
-        if customer.owner_id != actor.staff_id and not actor.roles & {Role.SALES_HEAD,
-                                                                       Role.ADMIN}:
-            raise AccessDenied(N_("Visits are logged by the customer's sales rep."))
+        customer = await uow.customers.find(customer_id)
+        if customer is None or not (owns(actor.staff_id, customer.owner_id)
+                                    or actor.roles & {Role.SALES_HEAD, Role.ADMIN}):
+            # R18: a button names no customer to someone who may not log its visits.
+            raise NotFound(N_("That customer was not found."))
         return customer.code
 
 

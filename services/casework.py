@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
+from domain.access import owns
 from domain.calendar import WorkingCalendar
 from domain.cases import (
     ACTIVE,
@@ -745,7 +746,7 @@ async def finish_action(uow: UnitOfWork, actor: Actor, action_id: int, *,
     """The owner (or the service lead) marks a corrective action done."""
     async with uow:
         action = await uow.cases.action(action_id)
-        if action is None or (action.owner_id != actor.staff_id
+        if action is None or (not owns(actor.staff_id, action.owner_id)
                               and Role.SERVICE_LEAD not in actor.roles):
             raise NotFound(N_("That corrective action was not found."))
         case = await _load(uow, action.case_id)
@@ -763,7 +764,7 @@ async def finish_action(uow: UnitOfWork, actor: Actor, action_id: int, *,
 async def finish_task(uow: UnitOfWork, actor: Actor, task_id: int, *, now: datetime) -> None:
     async with uow:
         task = await uow.cases.task(task_id)
-        if task is None or task.owner_id != actor.staff_id:
+        if task is None or not owns(actor.staff_id, task.owner_id):
             raise NotFound(N_("That task was not found."))
         if task.done_at is not None:
             raise CaseMoved(N_("This task is already done."))

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from domain.access import owns
 from domain.calendar import WorkingCalendar
 from domain.cases import Attachment, check_attachment
 from domain.customer_file import (
@@ -102,7 +103,7 @@ async def _customer(uow: UnitOfWork, code: str) -> Customer:
 
 
 def _owns(actor: Actor, customer: Customer) -> bool:
-    return actor.staff_id is not None and customer.owner_id == actor.staff_id
+    return owns(actor.staff_id, customer.owner_id)
 
 
 async def view_file(uow: UnitOfWork, actor: Actor, code: str, *, now: datetime) -> FileView:
@@ -277,11 +278,13 @@ async def disclose(uow: UnitOfWork, actor: Actor | None, code: str, *, recipient
     `actor` None is the operator at the CLI. Inside the company, only legal, the executive
     and the admin may send data out at all.
     """
+    if actor is not None and not actor.roles & {Role.LEGAL, Role.EXECUTIVE, Role.ADMIN}:
+        # Before the customer is looked up, so the answer is the same whether the code
+        # exists or not (R18); the refusal is audited where refusals are handled.
+        raise AccessDenied(N_("Only legal, the executive or the admin may send customer "
+                              "data outside the company."))
     async with uow:
         customer = await _customer(uow, code)
-        if actor is not None and not actor.roles & {Role.LEGAL, Role.EXECUTIVE, Role.ADMIN}:
-            raise AccessDenied(N_("Only legal, the executive or the admin may send customer "
-                                  "data outside the company."))
         terms = [ConsentTerms(ConsentScope(c.scope), c.recipient, c.signed_on, c.expires_on,
                               c.revoked_at is not None)
                  for c in await uow.customer_file.consents(customer.id)]

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from domain.access import may_invite
+from domain.access import may_invite, owns
 from domain.enums import Locale, LocaleSource
 from domain.errors import N_, AccessDenied, InviteInvalid, NotFound
 from domain.locale import choose_locale
@@ -40,9 +40,13 @@ async def resolve_actor(
         explicit = who.pref_locale if source == LocaleSource.EXPLICIT else None
         detected = who.pref_locale if source == LocaleSource.DETECTED else None
         remembered = who.pref_locale if source == LocaleSource.TELEGRAM else None
+        is_staff = who.staff_id is not None and who.staff_active
+        # The language the operator set for a member of staff outranks a guess from their
+        # texts; their own /language choice still outranks it.
+        set_by_operator = who.staff_locale if is_staff else None
         locale, to_store = choose_locale(
             explicit=explicit,
-            stored=detected or who.contact_locale,
+            stored=set_by_operator or detected or who.contact_locale,
             telegram=telegram_locale or remembered,
             detect=detect,
             default=default_locale,
@@ -62,7 +66,7 @@ async def resolve_actor(
                 changed = True
         if changed:
             await uow.commit()
-        is_staff = who.staff_id is not None and who.staff_active
+        # A removed member of staff (inactive) is nobody's staff from this update on.
         return Actor(
             telegram_id=telegram_id,
             locale=locale,
@@ -110,8 +114,8 @@ async def create_invite(
     async with uow:
         customer = await uow.customers.get_by_code(customer_code.strip())
         if actor is not None:
-            owns = customer is not None and customer.owner_id == actor.staff_id
-            if not actor.is_staff or not may_invite(actor.roles, owns_customer=owns):
+            mine = customer is not None and owns(actor.staff_id, customer.owner_id)
+            if not actor.is_staff or not may_invite(actor.roles, owns_customer=mine):
                 if customer is None or not actor.is_staff:
                     raise NotFound(N_("No customer with code {code}."), code=customer_code)
                 audit(
@@ -120,7 +124,8 @@ async def create_invite(
                 )
                 await uow.commit()
                 raise AccessDenied(
-                    N_("Only the customer's own sales rep can invite its contacts."))
+                    N_("Only the customer's own sales rep can invite its contacts.")
+                ).mark_audited()
         if customer is None:
             raise NotFound(N_("No customer with code {code}."), code=customer_code)
         token = secrets.token_urlsafe(24)

@@ -85,6 +85,9 @@ async def import_customers(uow: UnitOfWork, path: Path, *, now: datetime) -> Imp
             if staff is None:
                 errors.append(LineError(line, f"sales_rep_telegram_id: no staff member with "
                                               f"Telegram id {rec.sales_rep_telegram_id}"))
+            elif not staff.active:  # a departed rep gets no new customers
+                errors.append(LineError(line, f"sales_rep_telegram_id: staff member "
+                                              f"{rec.sales_rep_telegram_id} was removed"))
             else:
                 reps[rec.sales_rep_telegram_id] = staff.id
         if errors:

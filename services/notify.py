@@ -11,7 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from domain.enums import Role
+from domain.enums import LocaleSource, Role
 from domain.keys import Recipient, message_key
 from services.ports import UnitOfWork
 
@@ -36,8 +36,15 @@ def label(msgid: str) -> dict[str, Any]:
 
 
 async def recipient_locale(uow: UnitOfWork, telegram_id: int, default: str) -> str:
-    """The locale to write to someone in outside an update: stored preference, else default."""
+    """The locale to write to someone in outside an update, in the order used within one:
+    their own choice, the language the operator set for staff, what else is stored, the
+    default."""
     pref = await uow.prefs.get(telegram_id)
+    if pref is not None and pref.locale and pref.locale_source == LocaleSource.EXPLICIT:
+        return pref.locale
+    member = await uow.staff.get_by_telegram_id(telegram_id)
+    if member is not None and member.active and member.locale:
+        return member.locale
     if pref is not None and pref.locale:
         return pref.locale
     contact = await uow.contacts.get_by_telegram_id(telegram_id)

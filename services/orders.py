@@ -98,7 +98,7 @@ async def show_order(
                 after={"exists": order is not None},
             )
             await uow.commit()
-            raise NotFound(ORDER_NOT_FOUND, number=asked[:64])
+            raise NotFound(ORDER_NOT_FOUND, number=asked[:64]).mark_audited()
         return OrderCard(
             order_id=order.id,
             order_no=order.order_no,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from domain.access import PROSPECT_WIDE_ROLES, may_work_prospect, owns
 from domain.calendar import WorkingCalendar
 from domain.enums import Role
 from domain.errors import N_, AccessDenied, DomainError, NotFound
@@ -117,11 +118,11 @@ async def request(uow: UnitOfWork, actor: Actor, *, company: str, contact: str, 
 
 
 async def _mine(uow: UnitOfWork, actor: Actor, prospect_id: int) -> Prospect:
-    prospect = await uow.customer_file.prospect(prospect_id)
-    if prospect is None:
+    """The prospect if this actor may work it; one answer for missing and not theirs (R18)."""
+    prospect = await uow.customer_file.prospect(prospect_id) if actor.is_staff else None
+    if prospect is None or not may_work_prospect(
+            actor.roles, owns_prospect=owns(actor.staff_id, prospect.owner_id)):
         raise NotFound(N_("That prospect was not found."))
-    if prospect.owner_id != actor.staff_id and not actor.roles & {Role.SALES_HEAD, Role.ADMIN}:
-        raise AccessDenied(N_("This prospect belongs to another sales rep."))
     return prospect
 
 
@@ -134,10 +135,10 @@ async def view(uow: UnitOfWork, actor: Actor, prospect_id: int) -> ProspectView:
 
 async def mine(uow: UnitOfWork, actor: Actor) -> list[ProspectView]:
     """A rep's open prospects; the sales head sees everyone's."""
-    if not actor.roles & {Role.SALES, Role.SALES_HEAD, Role.ADMIN}:
+    if not actor.roles & {Role.SALES, *PROSPECT_WIDE_ROLES}:
         raise AccessDenied(N_("Prospects are for sales staff."))
     async with uow:
-        owner = None if actor.roles & {Role.SALES_HEAD, Role.ADMIN} else actor.staff_id
+        owner = None if actor.roles & PROSPECT_WIDE_ROLES else actor.staff_id
         rows = await uow.customer_file.prospects(owner_id=owner)
         names = {s.id: s.name for s in await uow.staff.with_roles([Role.SALES])}
         return [_view(p, names.get(p.owner_id or 0)) for p in rows]

@@ -18,6 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from domain.access import owns
 from domain.calendar import WorkingCalendar
 from domain.enums import OrderStatus, Role
 from domain.errors import N_, AccessDenied, AlreadyDecided, DomainError, NotFound
@@ -510,7 +511,8 @@ async def decide_request(uow: UnitOfWork, actor: Actor, request_id: int, *, appr
     """Finance decides first, then the executive; returns the request's new status."""
     async with uow:
         request = await uow.receivables.request(request_id)
-        if request is None:
+        if request is None or not actor.roles & {Role.FINANCE, Role.EXECUTIVE}:
+            # R18: whoever may not decide any request learns nothing about this one.
             raise NotFound(N_("That request was not found."))
         stage_role = {"finance": Role.FINANCE, "executive": Role.EXECUTIVE}.get(request.status)
         customer = await uow.customers.get(request.customer_id)
@@ -523,7 +525,7 @@ async def decide_request(uow: UnitOfWork, actor: Actor, request_id: int, *, appr
                   target_id=customer.code, actor=actor, after={"request": request_id})
             await uow.commit()
             raise AccessDenied(N_("Finance decides first, then the executive; this step is "
-                                  "not yours."))
+                                  "not yours.")).mark_audited()
         assert actor.staff_id is not None
         if not approve:
             new = "rejected"
@@ -623,7 +625,7 @@ async def confirm_order(uow: UnitOfWork, actor: Actor, order_no: str, *, now: da
             raise NotFound(N_("That order was not found."))
         customer = await uow.customers.get(order.customer_id)
         if Role.SALES in actor.roles and not actor.roles - {Role.SALES} \
-                and customer.owner_id != actor.staff_id:
+                and not owns(actor.staff_id, customer.owner_id):
             raise NotFound(N_("That order was not found."))
         if order.status != OrderStatus.PENDING:
             raise DomainError(N_("Only a pending order can be confirmed."))
@@ -755,16 +757,15 @@ async def statement(uow: UnitOfWork, actor: Actor, *, now: datetime,
     today = now.astimezone(ledger.calendar.tz).date()
     async with uow:
         found: Customer | None
-        if customer_id is not None:
-            code = (await uow.customers.get(customer_id)).code
-        if actor.customer_id is not None and code is None:
+        if customer_id is not None:  # a button: never name the customer before it is allowed
+            found = await uow.customers.find(customer_id)
+            if found is None or not _sees_statement(actor, found):
+                raise NotFound(N_("That customer was not found."))
+        elif code is None and actor.customer_id is not None:
             found = await uow.customers.get(actor.customer_id)
         else:
             found = await uow.customers.get_by_code((code or "").strip())
-            allowed = found is not None and (
-                actor.roles & {Role.FINANCE, Role.EXECUTIVE, Role.SALES_HEAD, Role.ADMIN}
-                or found.owner_id == actor.staff_id)
-            if found is None or not allowed:
+            if found is None or not _sees_statement(actor, found):
                 raise NotFound(N_("No customer with code {code}."), code=code or "")
         customer = found
         lines = [StatementLine(i.invoice_no, i.issued_on, i.due_on, i.amount, i.paid,
@@ -773,6 +774,14 @@ async def statement(uow: UnitOfWork, actor: Actor, *, now: datetime,
                                i.status == "paid")
                  for i in await uow.receivables.of_customer(customer.id)]
         return customer.name, lines
+
+
+def _sees_statement(actor: Actor, customer: Customer) -> bool:
+    """Finance and the heads see any customer's statement, the owning rep and the customer's
+    own contacts theirs (R18)."""
+    return (bool(actor.roles & {Role.FINANCE, Role.EXECUTIVE, Role.SALES_HEAD, Role.ADMIN})
+            or owns(actor.staff_id, customer.owner_id)
+            or (actor.customer_id is not None and actor.customer_id == customer.id))
 
 
 def currencies(lines: Sequence[StatementLine]) -> dict[str, tuple[Decimal, Decimal]]:

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # The newest revision in migrations/versions; tests/storage/test_schema.py keeps it honest.
-HEAD = "0012"
+HEAD = "0013"
 
 
 def alembic_config(url: str | URL) -> Config:

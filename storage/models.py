@@ -59,7 +59,10 @@ class Staff(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     telegram_id: Mapped[int] = mapped_column(TelegramId, unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    # False once removed: the row stays for history and the audit log, the access goes.
     active: Mapped[bool] = mapped_column(default=True)
+    # The language the operator set (`staff add --locale`); None: as for anyone else.
+    locale: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime]
     roles: Mapped[list[StaffRole]] = relationship(
         back_populates="staff", lazy="raise", cascade="all, delete-orphan"

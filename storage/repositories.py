@@ -87,8 +87,10 @@ class StaffRepository:
             raise NotFound()
         return staff
 
-    async def add(self, *, telegram_id: int, name: str, now: datetime) -> Staff:
-        staff = Staff(telegram_id=telegram_id, name=name, active=True, created_at=now, roles=[])
+    async def add(self, *, telegram_id: int, name: str, now: datetime,
+                  locale: str | None = None) -> Staff:
+        staff = Staff(telegram_id=telegram_id, name=name, active=True, locale=locale,
+                      created_at=now, roles=[])
         self.session.add(staff)
         await self.session.flush()
         return staff
@@ -98,6 +100,11 @@ class StaffRepository:
         staff.roles[:] = [r for r in staff.roles if r.role in wanted]
         have = {r.role for r in staff.roles}
         staff.roles.extend(StaffRole(role=r) for r in wanted if r not in have)
+
+    async def list_all(self) -> list[Staff]:
+        """Everyone ever added, removed ones too, by Telegram id."""
+        stmt = select(Staff).options(selectinload(Staff.roles)).order_by(Staff.telegram_id)
+        return list((await self.session.execute(stmt)).scalars())
 
     async def with_roles(self, roles: Sequence[Role]) -> list[Staff]:
         """Active staff holding any of `roles`, each once."""
@@ -121,6 +128,9 @@ class CustomerRepository:
         if customer is None:
             raise NotFound()
         return customer
+
+    async def find(self, customer_id: int) -> Customer | None:
+        return await self.session.get(Customer, customer_id)
 
     async def below_rating(self, best: str) -> list[Customer]:
         stmt = select(Customer).where(Customer.credit_rating != best).order_by(Customer.id)
@@ -648,6 +658,7 @@ class IdentityRow:
     pref_source: LocaleSource | None
     commands_key: str | None
     dialog: Dialog | None
+    staff_locale: str | None = None
 
 
 _PROBE = select(bindparam("tid", type_=BigInteger).label("tid")).subquery()
@@ -655,7 +666,7 @@ _SNAPSHOT = (
     select(
         Staff.id, Staff.name, Staff.active, Contact.id, Contact.customer_id,
         Customer.name, Contact.locale, Contact.unreachable, UserPref.locale,
-        UserPref.locale_source, UserPref.commands_key, Dialog.telegram_id,
+        UserPref.locale_source, UserPref.commands_key, Dialog.telegram_id, Staff.locale,
     )
     .select_from(_PROBE)
     .outerjoin(Staff, Staff.telegram_id == _PROBE.c.tid)
@@ -676,7 +687,7 @@ class IdentityRepository:
     async def snapshot(self, telegram_id: int) -> IdentityRow:
         row = (await core_execute(self.session, _SNAPSHOT, {"tid": telegram_id})).one()
         (staff_id, staff_name, active, contact_id, customer_id, customer_name, contact_locale,
-         unreachable, pref_locale, pref_source, commands_key, dialog_tid) = row
+         unreachable, pref_locale, pref_source, commands_key, dialog_tid, staff_locale) = row
         roles: tuple[Role, ...] = ()
         if staff_id is not None:
             roles = tuple((await core_execute(self.session, _ROLES,
@@ -685,7 +696,8 @@ class IdentityRepository:
         return IdentityRow(
             staff_id, staff_name, bool(active), roles, contact_id, customer_id, customer_name,
             contact_locale, bool(unreachable), pref_locale,
-            LocaleSource(pref_source) if pref_source else None, commands_key, dialog)
+            LocaleSource(pref_source) if pref_source else None, commands_key, dialog,
+            staff_locale)
 
 
 class ApplicationRepository:

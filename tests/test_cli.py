@@ -173,3 +173,25 @@ def test_a_bad_cell_is_one_line_not_a_traceback(db_url: str, tmp_path: Path) -> 
     again = cli("import", "orders", str(write_csv(orders, ORDER_HEADER, acme_orders(3))),
                 env=env)
     assert "3 created" in again.stdout  # nothing of the refused file was written before
+
+
+def test_staff_list_shows_everyone_with_roles_language_and_whether_active(
+        env: dict[str, str]) -> None:
+    assert cli("db", "upgrade", env=env).returncode == 0
+    empty = cli("staff", "list", env=env)
+    assert empty.returncode == 0 and "no staff yet" in empty.stdout
+    assert cli("staff", "add", "--telegram-id", "9201", "--name", "梅 Mei", "--role",
+               "finance,executive", "--locale", "zh_Hant", env=env).returncode == 0
+    assert cli("staff", "add", "--telegram-id", "9101", "--name", "Wang", "--role", "sales",
+               env=env).returncode == 0
+    removed = cli("staff", "remove", "--telegram-id", "9101", env=env)
+    assert removed.returncode == 0 and "removed staff Wang (9101)" in removed.stdout
+    unknown = cli("staff", "remove", "--telegram-id", "4242", env=env)
+    assert unknown.returncode == 1 and "no staff member with Telegram id 4242" in unknown.stderr
+    lines = cli("staff", "list", env=env).stdout.rstrip("\n").splitlines()
+    assert lines == [
+        "telegram_id  name    roles              locale   active",
+        "-----------  ------  -----------------  -------  ------",
+        "9101         Wang    sales              -        no",
+        "9201         梅 Mei  finance,executive  zh_Hant  yes",  # 梅 takes two columns
+    ]

@@ -93,7 +93,7 @@ async def database_outage(db_url: str) -> AsyncIterator[tuple[str, object]]:
                 holder.append(await asyncio.to_thread(lock))
             else:
                 conn = holder.pop()
-                conn.execute("ROLLBACK")
+                await asyncio.to_thread(conn.execute, "ROLLBACK")
                 conn.close()
 
         try:

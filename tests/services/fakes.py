@@ -110,7 +110,8 @@ class FakeIdentity(_Repo):
             contact_unreachable=bool(contact and getattr(contact, "unreachable", False)),
             pref_locale=pref.locale if pref else None,
             pref_source=pref.locale_source if pref else None,
-            commands_key=pref.commands_key if pref else None, dialog=None)
+            commands_key=pref.commands_key if pref else None, dialog=None,
+            staff_locale=getattr(staff, "locale", None) if staff else None)
 
 
 class FakeUnitOfWork:

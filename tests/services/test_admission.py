@@ -16,7 +16,7 @@ from domain.admission import AdmissionPolicy, AppStatus, Stage, StepStatus, Verd
 from domain.calendar import WorkingCalendar
 from domain.cases import Attachment
 from domain.enums import Grade, Role
-from domain.errors import AccessDenied, AlreadyDecided, DomainError
+from domain.errors import AccessDenied, AlreadyDecided, DomainError, NotFound
 from services import admission
 from services.admission import REVIEW_KIND, Admission, on_review_due
 from services.cards import Actor
@@ -203,11 +203,12 @@ async def test_two_reviewers_deciding_at_once_make_one_decision(world):
 async def test_a_customer_contact_cannot_approve_and_the_attempt_is_kept(world):
     view = await file(world)
     chen = Actor(telegram_id=ACME_CHEN.id, locale="zh_Hant", contact_id=1, customer_id=1)
-    with pytest.raises(AccessDenied):
+    # The same answer as for a step that does not exist (R18), and the attempt is kept.
+    with pytest.raises(NotFound, match="application was not found"):
         await admission.decide(world(), chen, pending_step(view, Stage.SALES_HEAD),
                                verdict=Verdict.APPROVE, comment="me", now=MONDAY, adm=ADM)
     wang = await who(world, SALES_WANG, Role.SALES)  # nor the applicant, for their own
-    with pytest.raises(AccessDenied):
+    with pytest.raises(NotFound, match="application was not found"):
         await admission.decide(world(), wang, pending_step(view, Stage.SALES_HEAD),
                                verdict=Verdict.APPROVE, comment="me", now=MONDAY, adm=ADM)
     async with world() as uow:

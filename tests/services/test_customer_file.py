@@ -188,7 +188,7 @@ async def test_a_prospect_goes_round_robin_is_nudged_and_becomes_an_application(
                                          for n in await notices(world, owner_of_first.id)]
     assert [n["msgid"] for n in await notices(world, SALES_HEAD_HAN.id)] == [
         customer_file.P_LATE]
-    with pytest.raises(AccessDenied):
+    with pytest.raises(NotFound, match="prospect was not found"):  # as if there were none
         await prospects.prefill(world(), await who(world, other, Role.SALES),
                                 first.prospect_id)
     known = await prospects.prefill(world(), owner_actor, first.prospect_id)
