@@ -21,5 +21,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("staff", schema=None) as batch_op:
-        batch_op.drop_column("locale")
+    # A plain DROP COLUMN (SQLite 3.35+ has it): a batch would copy and drop the table, which
+    # other tables reference, and SQLite refuses that with foreign keys on.
+    op.drop_column("staff", "locale")
