@@ -12,6 +12,7 @@ from telegram import BotCommand, BotCommandScopeDefault
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 import handlers
+from bot.http import AiohttpRequest
 from bot.i18n import Catalogs
 from bot.language import detect_locale, normalize_locale
 from bot.ops import Ops
@@ -67,6 +68,9 @@ def build_application(
         .context_types(ContextTypes(context=BotContext))
         .updater(None)
         .post_init(_post_init)
+        # aiohttp instead of httpx for every Bot API call (bot/http.py: where the time went).
+        .request(AiohttpRequest(connection_pool_size=256))
+        .get_updates_request(AiohttpRequest(connection_pool_size=2))
     )
     if settings.use_rate_limiter:
         builder = builder.rate_limiter(

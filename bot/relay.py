@@ -16,6 +16,7 @@ from telegram import InputFile
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot import ops
+from bot.http import sent_nothing
 from bot.leases import LeaseKeeper
 from bot.ops import Ops
 from bot.waiting import seconds_until, wait_any
@@ -35,7 +36,7 @@ MAX_SEND_ATTEMPTS = 8
 def _safe_to_retry(exc: TimedOut) -> bool:
     """A timeout before the request left (connect, pool) is safe to retry; after, it is not."""
     cause = exc.__cause__
-    if isinstance(cause, httpx.ConnectTimeout | httpx.PoolTimeout):
+    if isinstance(cause, httpx.ConnectTimeout | httpx.PoolTimeout) or sent_nothing(exc):
         return True
     return "pool" in str(exc).lower()
 
