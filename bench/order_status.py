@@ -7,7 +7,7 @@ per round, K distinct linked users each send one update at once and the rate is 
 the wall time from the first push until the K-th answer reached the fake server. Every answer
 is checked (the bot's must be the card of the asked order, not "not found"; the echo's the
 same text). Prints both rates per round, the median ratio, both processes' peak RSS (VmHWM)
-and PASS/FAIL against the targets (ratio >= 0.5, bot peak RSS < 150 MB); exits 0 either way,
+and PASS/FAIL against the targets (ratio >= 0.7, bot peak RSS < 150 MB); exits 0 either way,
 1 only when the bench itself is broken (wrong answers, a crashed bot, a timeout).
 
     .venv/bin/python bench/order_status.py            # full size, a few minutes on 2 cores
@@ -44,7 +44,7 @@ from bot.fake_api import Call, FakeBotApi, Persona  # noqa: E402
 TOKEN = "123456789:BENCHTOKENxxxxxxxxxxxxxxxxxxxx"
 MARKER = "BENCH-DOCK"  # in every seeded order's delivery place: only a real card shows it
 ANSWER_METHODS = frozenset({"sendMessage", "editMessageText", "sendPhoto", "sendDocument"})
-TARGET_RATIO = 0.5
+TARGET_RATIO = 0.7  # issue 12: 0.7x a bare echo bot or better
 TARGET_RSS_MB = 150.0
 CHUNK = 5_000
 LOCALES = (("zh_Hans", "zh-hans"), ("zh_Hant", "zh-hant"), ("en", "en"))

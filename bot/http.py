@@ -11,11 +11,14 @@ what R4 needs to know: whether the request could have left (see `sent_nothing`).
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+_FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 class AiohttpRequest(BaseRequest):
@@ -80,8 +83,12 @@ class AiohttpRequest(BaseRequest):
         waiting = None if connect is None and pool is None else (connect or 0) + (pool or 0)
         timeout = aiohttp.ClientTimeout(total=None, connect=waiting, sock_connect=connect,
                                         sock_read=sock_read)
-        body: Any = fields or None
+        # Plain parameters are sent url-encoded, built here: aiohttp's FormData sets up a
+        # multipart writer for every request even when it ends up url-encoding a dict.
+        body: Any = urlencode(fields).encode() if fields else None
+        headers = _FORM if fields else None
         if files:
+            headers = None
             form = aiohttp.FormData()
             for name, value in (fields or {}).items():
                 form.add_field(name, value)
@@ -89,7 +96,8 @@ class AiohttpRequest(BaseRequest):
                 form.add_field(name, content, filename=filename, content_type=mimetype)
             body = form
         try:
-            async with self._session.request(method, url, data=body, timeout=timeout) as resp:
+            async with self._session.request(method, url, data=body, headers=headers,
+                                             timeout=timeout) as resp:
                 return resp.status, await resp.read()
         except aiohttp.ConnectionTimeoutError as err:
             # No connection, or none free in the pool: the request never left.
