@@ -15,6 +15,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from telegram.error import EndPointNotFound, InvalidToken, NetworkError, TelegramError
+
 from bot.app import Built, build_application
 from bot.inbox import Fatal, InboxProcessor, Poller, WebhookServer
 from bot.jobs import register_daily_jobs, register_deadlines
@@ -74,7 +76,17 @@ class BotRunner:
         s = self.settings
         built = self.built = build_application(s, clock=self.clock)
         app = built.application
-        await app.initialize()
+        try:
+            await app.initialize()  # getMe: the first call to the Bot API server
+        except (InvalidToken, EndPointNotFound) as exc:
+            await _close_requests(app)
+            raise Fatal("the Bot API server rejected the bot token (DCM_TELEGRAM_TOKEN)",
+                        4) from exc
+        except (NetworkError, TelegramError) as exc:
+            await _close_requests(app)
+            raise Fatal(f"cannot reach the Bot API server at {s.telegram_api_url}: "
+                        f"{_reason(exc)} (set DCM_TELEGRAM_API_URL for a self-hosted server)",
+                        5) from exc
         if app.post_init is not None:
             await app.post_init(app)
         await app.start()
@@ -190,3 +202,16 @@ class BotRunner:
         finally:
             await self.stop()
         return self.exit_code
+
+
+async def _close_requests(app: Any) -> None:
+    """Close the HTTP sessions of a bot that never got initialised (nothing else will)."""
+    for request in {id(r): r for r in (app.bot.request, app.bot._request[0])}.values():
+        with contextlib.suppress(Exception):
+            await request.shutdown()
+
+
+def _reason(exc: Exception) -> str:
+    """Why a call failed, in a few words (the transport's own message, no URL with a token)."""
+    text = str(exc).split(": ", 1)[-1] if ": " in str(exc) else str(exc)
+    return text.split(" [", 1)[0][:200]

@@ -195,3 +195,21 @@ def test_staff_list_shows_everyone_with_roles_language_and_whether_active(
         "9101         Wang    sales              -        no",
         "9201         梅 Mei  finance,executive  zh_Hant  yes",  # 梅 takes two columns
     ]
+
+
+def test_run_with_the_bot_api_unreachable_says_so_in_one_line(env: dict[str, str]) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    token = "424242:UNREACHABLE-test-token-abcdefghij"
+    assert cli("db", "upgrade", env=env).returncode == 0
+    result = cli("run", env={**env, "DCM_TELEGRAM_TOKEN": token,
+                             "DCM_TELEGRAM_API_URL": f"http://127.0.0.1:{port}"})
+    assert result.returncode == 5, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr and "Unclosed" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if "CRITICAL" in line
+              or "ERROR" in line]
+    assert len(errors) == 1 and "cannot reach the Bot API server" in errors[0], errors
+    assert f"http://127.0.0.1:{port}" in errors[0] and token.split(":")[1] not in result.stderr
