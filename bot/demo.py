@@ -10,19 +10,25 @@ import asyncio
 import contextlib
 import html
 import re
+import shutil
+import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
 from bot.fake_api import Call, FakeBotApi, Persona
+from bot.jobs import care_for
 from bot.language import normalize_locale
 from bot.runner import BotRunner
 from bot.settings import Settings
+from domain.calendar import WorkingCalendar
 from domain.enums import Role
 from services import identity, imports, staff
+from services.care import plan_visits
+from services.receivables import Ledger, import_invoices
 from services.time import utc_now
 from storage.db import open_database
 from storage.migrate import upgrade
@@ -83,8 +89,23 @@ def _orders_csv() -> str:
     return "\n".join(rows) + "\n"
 
 
-async def seed_demo(db_url: str) -> str:
-    """Seed staff, customers, orders and links; return a fresh invite token for the newcomer."""
+def _invoices_csv(today: date) -> str:
+    """Invoices around today, so /receivables and the dunning ladder have work on day one."""
+    def day(offset: int) -> str:
+        return (today + timedelta(days=offset)).isoformat()
+
+    rows = ["invoice_no,customer_code,order_no,amount,currency,issued_on,due_on",
+            f"AC-INV-001,ACME,AC-2026-001,12850.00,TWD,{day(-50)},{day(-20)}",  # a letter due
+            f"AC-INV-002,ACME,AC-2026-002,25700.00,TWD,{day(-10)},{day(20)}",
+            f"GL-INV-001,GLOBEX,GL-2026-001,98000.00,HKD,{day(-43)},{day(2)}",  # a reminder
+            f"HX-INV-001,HUAXIN,HU-2026-001,42000.00,CNY,{day(-50)},{day(-35)}"]  # suspension
+    return "\n".join(rows) + "\n"
+
+
+async def seed_demo(db_url: str, settings: Settings | None = None) -> str:
+    """Seed staff, customers, orders, invoices, visit plans and links; return a fresh invite
+    token for the newcomer."""
+    settings = settings or Settings()
     database = open_database(db_url)
 
     def uow() -> SqlUnitOfWork:
@@ -103,10 +124,17 @@ async def seed_demo(db_url: str) -> str:
         with tempfile.TemporaryDirectory() as tmp:
             c = Path(tmp) / "customers.csv"
             c.write_text(CUSTOMERS, encoding="utf-8")
-            await imports.import_customers(uow(), c, now=now)
+            # Customers of some weeks' standing: Acme's monthly visit is already overdue.
+            await imports.import_customers(uow(), c, now=now - timedelta(days=40))
             o = Path(tmp) / "orders.csv"
             o.write_text(_orders_csv(), encoding="utf-8")
             await imports.import_orders(uow(), o, now=now - timedelta(days=3))
+            calendar = WorkingCalendar(settings.holiday_region, settings.timezone)
+            ledger = Ledger(calendar, settings.ladder_policy(), settings.default_locale)
+            i = Path(tmp) / "invoices.csv"
+            i.write_text(_invoices_csv(now.astimezone(calendar.tz).date()), encoding="utf-8")
+            await import_invoices(uow(), i, now=now, ledger=ledger)
+            await plan_visits(uow(), now, care_for(settings, calendar))
         for p, code in ((PERSONAS[0], "ACME"), (PERSONAS[1], "ACME"), (PERSONAS[2], "GLOBEX")):
             card = await identity.create_invite(uow(), code, actor=None, now=now, expiry_days=7)
             locale = normalize_locale(p.persona.language_code) or "en"
@@ -138,6 +166,7 @@ class Terminal:
         self.tty = out.isatty()
         self.names = {p.persona.id: p.persona.first_name for p in PERSONAS}
         self.last_buttons: dict[int, tuple[dict[str, Any], list[str]]] = {}
+        self.last_file: str | None = None
 
     def on_call(self, call: Call) -> None:
         params, result = call.params, call.result
@@ -156,6 +185,16 @@ class Terminal:
                 self.last_buttons[chat] = (result, data)
                 self.out.write("  " + "  ".join(f"[#{i}] {label}" for i, label
                                                 in enumerate(labels, 1)) + "\n")
+        elif call.method in ("sendPhoto", "sendDocument") and isinstance(result, dict):
+            # A chart or a letter: the fake server kept the file; say where (`:open` opens it).
+            chat = result["chat"]["id"]
+            who = self.names.get(chat, str(chat))
+            kind = "photo" if call.method == "sendPhoto" else "document"
+            saved = str(params.get(f"{kind}_file", "?"))
+            self.last_file = saved
+            caption = plain(result.get("caption", ""), self.tty)
+            self.out.write(f"\n── bot → {who} ── [{kind}: {saved}]  (:open shows it)\n"
+                           + (f"{caption}\n" if caption else ""))
         self.out.flush()
 
 
@@ -164,6 +203,8 @@ HELP = """Type a message as the current persona (e.g. /help, /orders, /order AC-
   :as N      act as persona N (see :who)
   :who       list the personas
   :invite    show the newcomer's invite command again
+  :file PATH send a file (a signed consent, a photo of damaged goods) as the current persona
+  :open      open the last file the bot sent (a letter, a chart) in the system viewer
   :quit      leave (Ctrl-D works too)"""
 
 
@@ -178,8 +219,8 @@ async def run_demo(settings: Settings, *, fresh: bool = True, stdin: TextIO | No
             Path(f"{DEMO_DB}{suffix}").unlink(missing_ok=True)
     db_url = f"sqlite:///{DEMO_DB}"
     upgrade(db_url)
-    token = await seed_demo(db_url) if fresh else ""
-    api = FakeBotApi()
+    token = await seed_demo(db_url, settings) if fresh else ""
+    api = FakeBotApi(files_dir=DEMO_DIR / "files")
     term = Terminal(out)
     api.on_call = term.on_call
     url = await api.start()
@@ -217,6 +258,10 @@ async def run_demo(settings: Settings, *, fresh: bool = True, stdin: TextIO | No
                     out.write(f"/start {token}\n" if token else "no invite in this session\n")
                 elif line.startswith(":as"):
                     current = _switch(line, current, out)
+                elif line.startswith(":file"):
+                    await _send_file(api, current, line[5:].strip(), out)
+                elif line == ":open":
+                    _open(term.last_file, out)
                 elif re.fullmatch(r"#\d+", line):
                     await _press(api, term, current, int(line[1:]), out)
                 else:
@@ -266,3 +311,26 @@ async def _press(api: FakeBotApi, term: Terminal, who: Persona, n: int, out: Tex
     before = len(api.calls)
     await api.press(who, message, data[n - 1])
     await _wait_quiet(api, before)
+
+
+async def _send_file(api: FakeBotApi, who: Persona, arg: str, out: TextIO) -> None:
+    path = Path(arg).expanduser()
+    if not arg or not path.is_file():
+        out.write(f"no file {arg!r}: give the path of a file to send (:file ~/consent.pdf)\n")
+        return
+    before = len(api.calls)
+    await api.send_file(who, path)
+    await _wait_quiet(api, before)
+
+
+def _open(path: str | None, out: TextIO) -> None:
+    """Open a file in the desktop's viewer, or say where it is when there is none."""
+    if not path or not Path(path).is_file():
+        out.write("the bot has sent no file yet\n")
+        return
+    opener = shutil.which("xdg-open") or shutil.which("open")
+    if opener is None:
+        out.write(f"no viewer on this machine; the file is {path}\n")
+        return
+    subprocess.Popen([opener, path], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    out.write(f"opened {path}\n")

@@ -10,9 +10,12 @@ import asyncio
 import contextlib
 import itertools
 import json
+import mimetypes
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -79,6 +82,8 @@ class FakeBotApi:
     port: int = 0
     calls: list[Call] = field(default_factory=list)
     record_calls: bool = True
+    files_dir: Path | None = None  # where files the bot uploads are kept (the demo shows them)
+    files: dict[str, Path] = field(default_factory=dict)  # file_id -> a file users sent
     on_call: Callable[[Call], None] | None = None
     _updates: list[dict[str, Any]] = field(default_factory=list)
     _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -213,7 +218,14 @@ class FakeBotApi:
         elif request.can_read_body:
             form = await request.post()
             for key, value in form.items():
-                params[key] = value if isinstance(value, str) else "<file>"
+                if isinstance(value, str):
+                    params[key] = value
+                elif isinstance(value, web.FileField):  # kept, so the demo can show it
+                    params[key] = "<file>"
+                    params[f"{key}_file"] = self._keep(value.filename or key,
+                                                       value.file.read())
+                else:
+                    params[key] = "<file>"
         for key in list(params):
             value = params[key]
             if key in JSON_FIELDS and isinstance(value, str):
@@ -301,7 +313,37 @@ class FakeBotApi:
         return web.json_response(body, status=code)
 
     async def _file(self, request: web.Request) -> web.StreamResponse:
-        return web.Response(body=b"fake file " + request.match_info["path"].encode())
+        path = request.match_info["path"]
+        kept = self.files.get(path.rsplit("/", 1)[-1])
+        if kept is not None:
+            return web.Response(body=kept.read_bytes())
+        return web.Response(body=b"fake file " + path.encode())
+
+    def _keep(self, filename: str, content: bytes) -> str:
+        """Keep an uploaded file (in files_dir when set); return where it is, or its size."""
+        if self.files_dir is None:
+            return f"{len(content)} bytes"
+        self.files_dir.mkdir(parents=True, exist_ok=True)
+        safe = re.sub(r"[^\w.\-]+", "_", Path(filename).name) or "file"
+        for magic, suffix in ((b"\x89PNG", ".png"), (b"%PDF", ".pdf"), (b"\xff\xd8", ".jpg")):
+            if content.startswith(magic) and not safe.lower().endswith(suffix):
+                safe = Path(safe).stem + suffix  # a viewer needs the right extension
+        path = self.files_dir / f"{next(self._message_ids)}-{safe}"
+        path.write_bytes(content)
+        return str(path)
+
+    async def send_file(self, user: Persona, path: Path, caption: str = "") -> int:
+        """The user sends a file as a document (the bot downloads it with getFile)."""
+        file_id = f"upload{next(self._message_ids)}"
+        self.files[file_id] = path
+        document = {"file_id": file_id, "file_unique_id": file_id, "file_name": path.name,
+                    "file_size": len(path.read_bytes()),  # noqa: ASYNC240 (a test's file)
+                    "mime_type": mimetypes.guess_type(path.name)[0]
+                    or "application/octet-stream"}
+        content: dict[str, Any] = {"document": document}
+        if caption:
+            content["caption"] = caption
+        return await self.send_message_body(user, **content)
 
     # -- Bot API methods ------------------------------------------------------------------
     def _bot_user(self) -> dict[str, Any]:
@@ -390,7 +432,9 @@ class FakeBotApi:
 
     async def _m_getFile(self, params: dict[str, Any]) -> Any:
         file_id = params.get("file_id", "")
-        return {"file_id": file_id, "file_unique_id": file_id, "file_size": 10,
+        kept = self.files.get(file_id)
+        size = kept.stat().st_size if kept is not None else 10
+        return {"file_id": file_id, "file_unique_id": file_id, "file_size": size,
                 "file_path": f"documents/{file_id}"}
 
     async def _m_getMyCommands(self, params: dict[str, Any]) -> Any:

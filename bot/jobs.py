@@ -32,7 +32,7 @@ def register_deadlines(sweeps: Sweeps, settings: Settings) -> Ledger:
     """Bind each kind of due work to its handler; return the receivables' configuration."""
     locale = settings.default_locale
     calendar = WorkingCalendar(settings.holiday_region, settings.timezone)
-    care = _care(settings, calendar)
+    care = care_for(settings, calendar)
     adm = Admission(calendar, settings.admission_policy(), locale, settings.invite_expiry_days)
     handlers: dict[str, Handler] = {
         TIMEOUT_KIND: lambda uow, item, now, late: expire_dialog(
@@ -62,7 +62,8 @@ def _awaiting(handler: Handler) -> Any:
     return run
 
 
-def _care(settings: Settings, calendar: WorkingCalendar) -> Care:
+def care_for(settings: Settings, calendar: WorkingCalendar) -> Care:
+    """The relationship-care policy bundle from the settings."""
     return Care(calendar, settings.holiday_region, settings.care_policy(),
                 settings.default_locale, settings.business_hours[0])
 
@@ -72,7 +73,7 @@ def register_daily_jobs(sweeps: Sweeps, settings: Settings, uow_factory: Callabl
     """The jobs that act by the time of day; each decides for itself whether it is time."""
     if "receivables.ladder" in sweeps.periodic:
         return
-    care = _care(settings, ledger.calendar)
+    care = care_for(settings, ledger.calendar)
 
     def letter(locale: str, data: dict[str, Any]) -> bytes:
         return dunning_letter_pdf(translator(locale), data)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -213,3 +214,20 @@ def test_run_with_the_bot_api_unreachable_says_so_in_one_line(env: dict[str, str
               or "ERROR" in line]
     assert len(errors) == 1 and "cannot reach the Bot API server" in errors[0], errors
     assert f"http://127.0.0.1:{port}" in errors[0] and token.split(":")[1] not in result.stderr
+
+
+def test_the_demo_shows_visits_receivables_files_and_takes_a_file(tmp_path: Path) -> None:
+    (tmp_path / "consent.pdf").write_bytes(b"%PDF-1.4 a signed consent")
+    script = (":as 4\n/visits\n:as 5\n/receivables\n:as 1\n/complaint\n:file consent.pdf\n"
+              ":file missing.pdf\n/cancel\n:open\n:quit\n")
+    result = cli(env={"PYTHONUNBUFFERED": "1", "PATH": "/usr/bin:/bin"}, cwd=tmp_path,
+                 stdin=script)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "⚠️" in out and "ACME" in out.split("未来几周的回访")[1]  # an overdue visit, day one
+    assert "Most overdue" in out and "up to 35 days overdue" in out
+    saved = re.search(r"\[photo: (\S+\.png)\]", out)  # the chart, kept where :open finds it
+    assert saved is not None and (tmp_path / saved.group(1)).read_bytes().startswith(b"\x89PNG")
+    assert "請點選其中一個按鈕" in out  # the file reached the bot inside the dialog
+    assert "no file 'missing.pdf'" in out
+    assert "Traceback" not in result.stderr
