@@ -10,7 +10,6 @@ the database like every other (R9), so /cancel works and a restart loses nothing
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from datetime import timedelta, tzinfo
 from html import escape
@@ -29,7 +28,7 @@ from handlers.common import cb_stale
 from handlers.context import BotContext, Translator
 from handlers.dialogs import StepDialog, register_dialog
 from handlers.errors import error_text
-from handlers.render import parse_day, send_files, split_text
+from handlers.render import parse_day, send_chart, send_files, split_text
 from services import casework, dialogs
 from services.case_sla import Desk
 from services.cases import CATEGORY_LABEL, KIND_LABEL
@@ -219,10 +218,8 @@ async def cmd_report(update: Update, context: BotContext) -> None:
     for part in split_text(report_text(t, report, context.runtime.calendar.tz)):
         await context.bot.send_message(chat.id, part, parse_mode=ParseMode.HTML)
     if report.total:
-        # Drawing takes a few hundred milliseconds: off the event loop.
-        png = await asyncio.to_thread(charts.complaints_chart, t, report)
-        await context.bot.send_photo(chat.id, png, caption=t.gettext(
-            "Cases by category and status"))
+        await send_chart(update, context, lambda: charts.complaints_chart(t, report),
+                         t.gettext("Cases by category and status"))
 
 
 def _share(t: Translator, value: float | None) -> str:

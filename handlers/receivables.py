@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from html import escape
 
@@ -16,7 +15,7 @@ from domain.receivables import BUCKET_LABEL, Bucket, parse_money
 from handlers import callbacks as cb
 from handlers import charts
 from handlers.context import BotContext, Translator
-from handlers.render import reply_html
+from handlers.render import reply_html, send_chart
 from services import receivables
 from services.receivables import Ledger
 
@@ -63,10 +62,8 @@ async def cmd_receivables(update: Update, context: BotContext) -> None:
     await reply_html(update, context, overview_text(t, view),
                 InlineKeyboardMarkup(rows) if rows else None)
     if view.totals:
-        png = await asyncio.to_thread(charts.aging_chart, t, view)
-        chat = update.effective_chat
-        assert chat is not None
-        await context.bot.send_photo(chat.id, png, caption=t.gettext("Receivables by age"))
+        await send_chart(update, context, lambda: charts.aging_chart(t, view),
+                         t.gettext("Receivables by age"))
 
 
 async def cmd_statement(update: Update, context: BotContext) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from datetime import date
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
+from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest
 
 from domain.errors import N_, DomainError
@@ -189,3 +191,14 @@ def parse_day(text: str) -> date:
     except ValueError:
         raise DomainError(N_("Please send a date like {example}."),
                           example="2026-12-31") from None
+
+
+async def send_chart(update: Update, context: BotContext, draw: Callable[[], bytes],
+                     caption: str) -> None:
+    """Draw a chart off the event loop (a few hundred milliseconds) and send it; the chat
+    shows "sending a photo" meanwhile, so nobody wonders whether the bot heard them."""
+    chat = update.effective_chat
+    assert chat is not None
+    await context.bot.send_chat_action(chat.id, ChatAction.UPLOAD_PHOTO)
+    png = await asyncio.to_thread(draw)
+    await context.bot.send_photo(chat.id, png, caption=caption)

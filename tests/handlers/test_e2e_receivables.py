@@ -71,6 +71,10 @@ async def test_statement_overview_and_an_order_over_the_limit(world, db_url):
         assert "120,000.00" in overview["text"] and "ACME" in overview["text"]
         await h.api.wait_for(lambda: [c for c in h.api.calls_of("sendPhoto")
                                       if c.params["chat_id"] == FINANCE_MEI.id])
+        # While the chart is drawn, the chat says a photo is on its way.
+        to_mei = [c.method for c in h.api.calls if c.params.get("chat_id") == FINANCE_MEI.id]
+        assert to_mei.index("sendChatAction") < to_mei.index("sendPhoto")
+        assert h.api.calls_of("sendChatAction")[-1].params["action"] == "upload_photo"
         drill = next(d for _, d in buttons(overview) if d.startswith("st:"))
         before = len(h.api.sent_to(FINANCE_MEI.id))
         await h.press(FINANCE_MEI, overview, drill)  # into the worst account
