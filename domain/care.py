@@ -8,6 +8,7 @@ from enum import StrEnum
 from functools import cache
 
 import holidays
+from lunardate import LunarDate
 
 from domain.calendar import WorkingCalendar
 from domain.errors import N_, DomainError
@@ -57,15 +58,13 @@ def next_visit(last: date, grade: str, calendar: WorkingCalendar, policy: CarePo
     return day if calendar.is_working_day(day) else calendar.next_working_day(day)
 
 
-# Festivals greeted (CARE-2): a stable key, and the English holiday names of its first day.
-FESTIVALS = {
-    "new_year": ("New Year's Day",),
-    "spring_festival": ("Chinese New Year (Spring Festival)", "Chinese New Year",
-                        "The first day of Lunar New Year"),
-    "dragon_boat": ("Dragon Boat Festival", "Tuen Ng Festival"),
-    "mid_autumn": ("Mid-Autumn Festival",),
-    "national_day": ("National Day",),
-}
+# Festivals greeted (CARE-2), by their calendar rule rather than by holiday names: names differ
+# by region (Hong Kong's Mid-Autumn holiday is "the day following", Taiwan's 1 January is
+# "Founding Day of the Republic of China") and a greeting belongs on the festival itself.
+SOLAR_FESTIVALS = {"new_year": (1, 1)}
+LUNAR_FESTIVALS = {"spring_festival": (1, 1), "dragon_boat": (5, 5), "mid_autumn": (8, 15)}
+NATIONAL_DAY = {"CN": (10, 1), "HK": (10, 1), "MO": (10, 1), "TW": (10, 10)}
+FESTIVALS = (*SOLAR_FESTIVALS, *LUNAR_FESTIVALS, "national_day")
 DEFAULT_GREETING = {
     "new_year": N_("Happy New Year from all of us! Thank you for your trust; we look forward "
                    "to working with you this year."),
@@ -81,16 +80,23 @@ DEFAULT_GREETING = {
 
 @cache
 def festivals(region: str, year: int) -> dict[date, str]:
-    """The first day of each greeted festival in `region` and `year`: date -> festival key."""
-    data = holidays.country_holidays(region, years=year, language="en_US")
+    """The day of each greeted festival in `region` and `year`: date -> festival key (one
+    festival a day; when two fall together the earlier in FESTIVALS is greeted)."""
+    days: list[tuple[date, str]] = [(date(year, m, d), key)
+                                    for key, (m, d) in SOLAR_FESTIVALS.items()]
+    # The Chinese lunar calendar (lunardate covers 1900-2099).
+    days += [(LunarDate(year, m, d).to_solar_date(), key)
+             for key, (m, d) in LUNAR_FESTIVALS.items()]
+    national = NATIONAL_DAY.get(region.upper())
+    if national is not None:
+        days.append((date(year, *national), "national_day"))
+    else:  # elsewhere, the region's own holiday of that name, if it has one
+        names = holidays.country_holidays(region, years=year, language="en_US")
+        days += [(day, "national_day") for day, name in sorted(names.items())
+                 if name == "National Day"][:1]
     out: dict[date, str] = {}
-    seen: set[str] = set()
-    for day, name in sorted(data.items()):
-        for key, starts in FESTIVALS.items():
-            if key not in seen and name in starts:  # the day itself, not its eve or bridge
-                out[day] = key
-                seen.add(key)
-                break
+    for day, key in days:
+        out.setdefault(day, key)
     return out
 
 
