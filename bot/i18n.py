@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import gettext as _gettext
 from datetime import date as Date
 from datetime import datetime as DateTime
@@ -28,6 +30,9 @@ class Translator:
         self.tz = tz
         self._tr = translations
         self._babel = BabelLocale.parse(locale)
+        standard = self._babel.currency_formats["standard"].pattern.split(";")[0]
+        self._iso_pattern = re.sub(r"\s*¤\s*", lambda m: (
+            "¤¤\u00a0" if m.start() == 0 else "\u00a0¤¤"), standard).strip()
         # Babel re-reads its patterns on every call; the same dates and amounts recur a lot
         # (order cards, statements), so each translator remembers what it formatted.
         self.money = lru_cache(maxsize=4096)(self._money)  # type: ignore[method-assign]
@@ -44,7 +49,12 @@ class Translator:
         return self._money(amount, currency)
 
     def _money(self, amount: Decimal, currency: str) -> str:
-        return format_currency(amount, currency, locale=self._babel)
+        # B2B text names the currency by its ISO code ("TWD 179,900.00"): "$" could be any
+        # dollar and "¥" either yuan or yen. The locale's own pattern, with the code for ¤.
+        text = format_currency(amount, currency, format=self._iso_pattern, locale=self._babel)
+        if text.startswith("-" + currency):  # "CNY -12.50", as statements write a credit
+            text = f"{currency}\u00a0-{text[len(currency) + 1:].lstrip()}"
+        return text
 
     def number(self, value: Decimal | int) -> str:
         return format_decimal(value, locale=self._babel)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import io
 import threading
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,7 @@ def aging_chart(t: Translator, view: Overview) -> bytes:
 
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
+    from matplotlib.ticker import FuncFormatter
 
     with _LOCK:
         font = _font()
@@ -109,7 +111,9 @@ def aging_chart(t: Translator, view: Overview) -> bytes:
                 ax.bar([t.gettext(BUCKET_LABEL[b]) for b in Bucket], values, color=shades)
                 ax.set_title(currency)
                 ax.tick_params(axis="x", labelrotation=30, labelsize="small")
-                ax.ticklabel_format(axis="y", style="plain")
+                # Amounts with the reader's thousands separators, not 1e6 or 1000000.
+                ax.yaxis.set_major_formatter(FuncFormatter(
+                    lambda value, _: t.number(Decimal(int(value)))))
             fig.suptitle(t.gettext("Receivables by age"))
             fig.tight_layout()
             out = io.BytesIO()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 from datetime import date
+from decimal import Decimal
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -59,9 +60,13 @@ async def cmd_customer(update: Update, context: BotContext) -> None:
         if group not in view.groups:
             continue
         for name in GROUP_FIELDS[group]:
-            if name in view.fields and view.fields[name] and name not in ("code", "name"):
-                lines.append(f"{escape(t.gettext(FIELD_LABEL[name]))}: "
-                             f"{escape(view.fields[name])}")
+            value = view.fields.get(name)
+            if not value or name in ("code", "name", "credit_currency"):
+                continue
+            if name == "credit_limit" and view.fields.get("credit_currency"):
+                # A limit with its currency, formatted for the reader ("CNY 500,000.00").
+                value = t.money(Decimal(value.replace(",", "")), view.fields["credit_currency"])
+            lines.append(f"{escape(t.gettext(FIELD_LABEL[name]))}: {escape(value)}")
     if FieldGroup.CREDIT not in view.groups:
         lines.append("<i>" + escape(t.gettext("Credit information is shown to finance and "
                                               "the executive only.")) + "</i>")

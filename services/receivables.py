@@ -462,8 +462,8 @@ async def _send_letter(uow: UnitOfWork, customer: Customer, invoice: Invoice, no
 
 # -- the weekly digest to each sales rep (AR-1) ---------------------------------------------
 
-S_DIGEST = N_("Your customers' receivables this week (open / of which overdue):\n{lines}\n"
-              "/receivables shows the details.")
+S_DIGEST = N_("Your customers' receivables this week (/receivables shows the details):")
+S_DIGEST_LINE = N_("{open} open, of which {overdue} overdue")
 
 
 async def weekly_digest(uow_factory: Callable[[], UnitOfWork], now: datetime, *,
@@ -491,14 +491,15 @@ async def weekly_digest(uow_factory: Callable[[], UnitOfWork], now: datetime, *,
                     pair[1] += _open(invoice)
             if not sums:
                 continue
-            lines = "\n".join(f"{cur} {o:,.2f} / {d:,.2f}" for cur, (o, d) in sorted(
-                sums.items()))
+            # Each currency apart, formatted in the rep's language when the message is sent.
+            lines = [(S_DIGEST_LINE, {"open": money(o, cur), "overdue": money(d, cur)})
+                     for cur, (o, d) in sorted(sums.items())]
             if await notify(uow, key=message_key(f"receivables.digest:{week}",
                                                  Recipient.STAFF, rep.id),
                             chat_id=rep.telegram_id,
                             locale=await recipient_locale(uow, rep.telegram_id,
                                                           ledger.default_locale),
-                            msgid=S_DIGEST, now=now, params={"lines": lines}):
+                            msgid=S_DIGEST, now=now, lines=lines):
                 sent += 1
         await uow.commit()
     return sent

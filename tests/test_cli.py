@@ -143,7 +143,7 @@ def test_the_demo_runs_in_one_command_with_scripted_input(tmp_path: Path) -> Non
     assert "starting the local demo" in result.stderr
     assert "14 筆訂單" in out or "14 筆" in out  # Chen reads Traditional Chinese
     assert "(edited)" in out  # pressing "older" edits the list in place
-    assert "Order GL-2026-001" in out and "HK$98,000.00" in out
+    assert "Order GL-2026-001" in out and "HKD\u00a098,000.00" in out
     assert "Order AC-2026-001 was not found." in out  # John cannot see Acme's order
     assert (tmp_path / "var" / "demo.sqlite3").exists()
 

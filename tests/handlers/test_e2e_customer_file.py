@@ -67,7 +67,7 @@ async def test_an_export_is_refused_until_a_consent_is_recorded(world, db_url):
         [basic] = await h.say(SERVICE_KIM, "/customer ACME")
         assert "500,000" not in basic["text"] and "Bank of Taipei" not in basic["text"]
         [credit] = await h.say(FINANCE_MEI, "/customer ACME")
-        assert "500,000.00" in credit["text"]
+        assert "CNY\u00a0500,000.00" in credit["text"]  # a limit with its currency
 
 
 async def test_a_stranger_asks_to_become_a_customer_and_a_rep_takes_it(world, db_url):

@@ -64,7 +64,7 @@ async def test_order_card_in_english_and_simplified(world, db_url, now):
         [card] = await h.say(GLOBEX_JOHN, "/order GX-1")
         text = card["text"]
         assert "Order GX-1" in text and "Shipped" in text
-        assert "HK$49,025.00" in text
+        assert "HKD\u00a049,025.00" in text
         assert "Copper wire" in text and "Kwai Chung" in text
 
         await h.say(ACME_HUANG, f"/start {acme}")

@@ -21,6 +21,7 @@ from domain.enums import OrderStatus, Role
 from domain.errors import AccessDenied, NotFound
 from domain.receivables import Bucket, LadderPolicy
 from handlers.letters import dunning_letter_pdf
+from handlers.notices import render_notice
 from services import identity, receivables
 from services.cards import Actor
 from services.imports import ImportFailed
@@ -272,7 +273,9 @@ async def test_a_weekly_digest_per_sales_rep_once_a_week(world, tmp_path):
     assert await receivables.weekly_digest(world, at(monday), ledger=LEDGER) == 2
     assert await receivables.weekly_digest(world, at(monday, 15), ledger=LEDGER) == 0
     [wang] = [m.payload for m in await outbox(world, SALES_WANG.id)]
-    assert wang["params"]["lines"] == "TWD 100,000.00 / 100,000.00\nUSD 500.00 / 0.00"
+    text, _, _ = render_notice(CATALOGS.get("zh_Hant"), wang)  # each currency, in Wang's eyes
+    assert text.splitlines()[1:] == ["• 未收 TWD\u00a0100,000.00，其中逾期 TWD\u00a0100,000.00",
+                                     "• 未收 USD\u00a0500.00，其中逾期 USD\u00a00.00"]
 
 
 @pytest.mark.parametrize(("locale", "amount"), [("zh_Hant", "60,000.00"),
