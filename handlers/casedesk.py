@@ -100,11 +100,28 @@ def card_text(t: Translator, context: BotContext, view: CaseView) -> str:
         lines.append("")
         lines.append("<b>" + escape(t.gettext("Timeline")) + "</b>")
         for event in view.events[-10:]:
-            what = t.gettext(EVENT_LABEL.get(event.kind, event.kind))
-            text = f" — {escape(event.text[:200])}" if event.text else ""
-            lines.append(f"• {escape(t.datetime(event.at))} {escape(what)} "
-                         f"({escape(event.actor)}){text}")
+            lines.append("• " + event_line(t, event))
     return "\n".join(lines)
+
+
+# Who acted, when the event names no person.
+BY_LABEL = {"staff": N_("staff"), "customer": N_("customer"), "system": N_("system")}
+
+
+def event_line(t: Translator, event: casework.Event) -> str:
+    """One timeline entry: when, what, who (a name or a translated label), and its text."""
+    what = t.gettext(EVENT_LABEL.get(event.kind, event.kind))
+    who = event.actor or t.gettext(BY_LABEL[event.by])
+    text = escape(event.text[:200])
+    if event.department is not None:
+        # NOTE: a forward's department, then the question asked or the answer given.
+        text = t.gettext("{department}: {text}").format(
+            department=escape(t.gettext(DEPARTMENT_LABEL[event.department])), text=text)
+    # NOTE: {who} is a person's name or "system"/"customer"/"staff"; use the brackets of
+    # your language (full-width in Chinese).
+    line = t.gettext("{when} {what} ({who})").format(
+        when=escape(t.datetime(event.at)), what=escape(what), who=escape(who))
+    return line + (f" — {text}" if text else "")
 
 
 def _b(t: Translator, msgid: str, act: str, view: CaseView, arg: int | None = None

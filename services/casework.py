@@ -39,7 +39,7 @@ from services.notify import label, moment, notify, recipient_locale, role_ids, t
 from services.ports import UnitOfWork
 
 if TYPE_CHECKING:
-    from storage.models import Case, DueWork
+    from storage.models import Case, CaseEvent, DueWork
 
 DESK = frozenset({Role.SERVICE, Role.SERVICE_LEAD})
 OVERSIGHT = frozenset({Role.SERVICE, Role.SERVICE_LEAD, Role.EXECUTIVE})
@@ -140,8 +140,10 @@ class CaseMoved(DomainError):
 class Event:
     at: datetime
     kind: str
-    actor: str
+    actor: str | None  # the person's name; None when there is none to show
     text: str
+    by: str = "staff"  # "staff", "customer" or "system": the label shown without a name
+    department: Department | None = None  # forwards: the department asked or answering
 
 
 @dataclass(frozen=True)
@@ -206,11 +208,28 @@ async def _names(uow: UnitOfWork, ids: Iterable[int | None]) -> dict[int, str]:
     return names
 
 
-def _actor_name(label_: str, names: dict[int, str]) -> str:
+async def _actor(uow: UnitOfWork, label_: str, names: dict[int, str],
+                 contacts: dict[int, str]) -> tuple[str, str | None]:
+    """Who an event's `actor_label` names: ("staff"|"customer"|"system", name or None)."""
     kind, _, ident = label_.partition(":")
-    if kind == "staff" and ident.isdigit() and int(ident) in names:
-        return names[int(ident)]
-    return {"contact": "customer", "system": "system"}.get(kind, label_)
+    if kind == "staff":
+        return "staff", names.get(int(ident)) if ident.isdigit() else None
+    if kind == "contact" and ident.isdigit():
+        if int(ident) not in contacts:
+            contact = await uow.contacts.get(int(ident))
+            contacts[int(ident)] = contact.name if contact is not None else ""
+        return "customer", contacts[int(ident)] or None
+    return "system", None
+
+
+def _shown_event(e: CaseEvent, by: str, name: str | None) -> Event:
+    text, department = e.text or "", None
+    if e.kind in ("forwarded", "forward_answered"):
+        # Stored as "<department>: <text>"; the department is shown by its translated label.
+        prefix, sep, rest = text.partition(": ")
+        if sep and prefix in {d.value for d in Department}:
+            text, department = rest, Department(prefix)
+    return Event(e.at, e.kind, name, text, by, department)
 
 
 async def _view(uow: UnitOfWork, case: Case, *, internal: bool) -> CaseView:
@@ -220,7 +239,8 @@ async def _view(uow: UnitOfWork, case: Case, *, internal: bool) -> CaseView:
     ids += [int(e.actor_label.split(":")[1]) for e in events
             if e.actor_label.startswith("staff:") and e.actor_label.split(":")[1].isdigit()]
     names = await _names(uow, ids)
-    shown = [Event(e.at, e.kind, _actor_name(e.actor_label, names), e.text)
+    contacts: dict[int, str] = {}
+    shown = [_shown_event(e, *await _actor(uow, e.actor_label, names, contacts))
              for e in events if internal or not e.internal]
     forwards = [ForwardView(f.id, Department(f.role.value), f.question, f.due_at, f.answer)
                 for f in await uow.cases.forwards(case.id)] if internal else []

@@ -35,6 +35,11 @@ def label(msgid: str) -> dict[str, Any]:
     return {"label": msgid}
 
 
+def phrase(msgid: str, **params: Any) -> dict[str, Any]:
+    """A parameter that is itself a translated message with typed parameters of its own."""
+    return {"message": msgid, "params": params}
+
+
 async def recipient_locale(uow: UnitOfWork, telegram_id: int, default: str) -> str:
     """The locale to write to someone in outside an update, in the order used within one:
     their own choice, the language the operator set for staff, what else is stored, the
