@@ -55,9 +55,11 @@ def desk_of(context: BotContext) -> Desk:
 def time_left(t: Translator, context: BotContext, due: Any) -> str:
     days, hours = working_left(context.now(), due, context.runtime.calendar)
     if days < 0 or hours < 0:
-        return t.gettext("overdue by {days} working days {hours} h").format(
+        return t.ngettext("overdue by {days} working day {hours} h",
+                          "overdue by {days} working days {hours} h", abs(days)).format(
             days=abs(days), hours=abs(hours))
-    return t.gettext("{days} working days {hours} h left").format(days=days, hours=hours)
+    return t.ngettext("{days} working day {hours} h left", "{days} working days {hours} h left",
+                      days).format(days=days, hours=hours)
 
 
 # -- the card -------------------------------------------------------------------------------
@@ -267,7 +269,9 @@ def report_text(t: Translator, report: casework.Report, tz: tzinfo) -> str:
         share=_share(t, report.acknowledged_on_time)))
     lines.append(t.gettext("Solved on time: {share}").format(
         share=_share(t, report.solved_on_time)))
-    lines.append(t.gettext("Average satisfaction: {score} ({count} answers)").format(
+    lines.append(t.ngettext("Average satisfaction: {score} ({count} answer)",
+                            "Average satisfaction: {score} ({count} answers)",
+                            report.answers).format(
         score="–" if report.satisfaction is None else f"{report.satisfaction:.1f}",
         count=report.answers))
     if report.root_causes:

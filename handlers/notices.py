@@ -52,7 +52,11 @@ def render_notice(
     html = payload.get("parse_mode") == "HTML"
     params = {k: _param(t, v, html, bot_username)
               for k, v in (payload.get("params") or {}).items()}
-    text = t.gettext(payload["msgid"]).format(**params)
+    if payload.get("plural"):
+        count = int((payload.get("params") or {})["count"])
+        text = t.ngettext(payload["msgid"], payload["plural"], count).format(**params)
+    else:
+        text = t.gettext(payload["msgid"]).format(**params)
     for line in payload.get("lines") or []:
         values = {k: _param(t, v, html, bot_username)
                   for k, v in (line.get("params") or {}).items()}

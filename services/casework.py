@@ -29,7 +29,7 @@ from domain.cases import (
     check_score,
 )
 from domain.enums import Role
-from domain.errors import N_, AccessDenied, DomainError, NotFound
+from domain.errors import N_, AccessDenied, DomainError, NotFound, Np_
 from domain.keys import Recipient, due_subject, message_key
 from services.audit import audit
 from services.cards import Actor
@@ -396,7 +396,8 @@ def _clean(text: str) -> str:
     if not text:
         raise DomainError(N_("Please write it as text."))
     if len(text) > MAX_TEXT:
-        raise DomainError(N_("Please keep it under {count} characters."), count=MAX_TEXT)
+        raise DomainError(Np_("Please keep it under {count} character.",
+                              "Please keep it under {count} characters."), count=MAX_TEXT)
     return text
 
 
