@@ -29,6 +29,7 @@ from handlers.common import cb_stale
 from handlers.context import BotContext, Translator
 from handlers.dialogs import StepDialog, register_dialog
 from handlers.errors import error_text
+from handlers.labels import ROLE
 from handlers.render import parse_day, send_files, split_text
 from services import casework, dialogs
 from services.case_sla import Desk
@@ -106,6 +107,10 @@ def card_text(t: Translator, context: BotContext, view: CaseView) -> str:
     return "\n".join(lines)
 
 
+# Who a missed deadline goes up to (domain.cases.LADDER).
+LADDER_LABEL = {"assignee": N_("the assignee"), "service_lead": ROLE[Role.SERVICE_LEAD],
+                "executive": ROLE[Role.EXECUTIVE]}
+
 # Who acted, when the event names no person.
 BY_LABEL = {"staff": N_("staff"), "customer": N_("customer"), "system": N_("system")}
 
@@ -115,6 +120,20 @@ def event_line(t: Translator, event: casework.Event) -> str:
     what = t.gettext(EVENT_LABEL.get(event.kind, event.kind))
     who = event.actor or t.gettext(BY_LABEL[event.by])
     text = escape(event.text[:200])
+    if event.when is not None:
+        text = escape(t.datetime(event.when))
+    if event.detail == "review":
+        text = escape(t.gettext("after the review of a low satisfaction score"))
+    elif event.detail == "action_done":
+        text = t.gettext("Corrective action done: {text}").format(text=text)
+    if event.escalation is not None:
+        esc = event.escalation
+        step = casework.STEP_ACK if esc.stage == "ack" else casework.STEP_SOLVE
+        # NOTE: {step} is "acknowledged" or "solved"; {who} is who the case went up to.
+        text = escape(t.gettext("not {step} in time; level {level}: {who}").format(
+            step=t.gettext(step), level=esc.level, who=t.gettext(LADDER_LABEL[esc.to])))
+        if esc.late:  # the bot was down when it fell due
+            text = t.gettext("{text} (sent late)").format(text=text)
     if event.department is not None:
         # NOTE: a forward's department, then the question asked or the answer given.
         text = t.gettext("{department}: {text}").format(

@@ -9,6 +9,8 @@ checks again that its step is still open before it says anything.
 
 from __future__ import annotations
 
+import contextlib
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -144,6 +146,19 @@ class Event:
     text: str
     by: str = "staff"  # "staff", "customer" or "system": the label shown without a name
     department: Department | None = None  # forwards: the department asked or answering
+    when: datetime | None = None  # a proposed or agreed deadline
+    detail: str | None = None  # "review" or "action_done": a fixed phrase, shown translated
+    escalation: Escalation | None = None
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """A missed deadline's escalation step, for the timeline."""
+
+    stage: str  # "ack" or "resolve"
+    level: int
+    to: str  # one of domain.cases.LADDER
+    late: bool
 
 
 @dataclass(frozen=True)
@@ -222,14 +237,33 @@ async def _actor(uow: UnitOfWork, label_: str, names: dict[int, str],
     return "system", None
 
 
+_ESCALATED = re.compile(r"(ack|resolve) L(\d+) \((\w+)\)( late)?")
+_ACTION_DONE = "corrective action done: "
+
+
 def _shown_event(e: CaseEvent, by: str, name: str | None) -> Event:
-    text, department = e.text or "", None
+    """An event as the timeline shows it: what the stored text encodes becomes fields, so
+    the reader sees labels, dates and phrases in their own language."""
+    text = e.text or ""
+    department: Department | None = None
+    when: datetime | None = None
+    detail: str | None = None
+    escalation: Escalation | None = None
     if e.kind in ("forwarded", "forward_answered"):
         # Stored as "<department>: <text>"; the department is shown by its translated label.
         prefix, sep, rest = text.partition(": ")
         if sep and prefix in {d.value for d in Department}:
             text, department = rest, Department(prefix)
-    return Event(e.at, e.kind, name, text, by, department)
+    elif e.kind in ("deadline_proposed", "deadline_agreed"):
+        with contextlib.suppress(ValueError):
+            when, text = datetime.fromisoformat(text), ""
+    elif e.kind == "closed" and text == "review":
+        text, detail = "", "review"
+    elif e.kind == "note" and text.startswith(_ACTION_DONE):
+        text, detail = text.removeprefix(_ACTION_DONE), "action_done"
+    elif e.kind == "escalated" and (m := _ESCALATED.fullmatch(text)):
+        text, escalation = "", Escalation(m[1], int(m[2]), m[3], bool(m[4]))
+    return Event(e.at, e.kind, name, text, by, department, when, detail, escalation)
 
 
 async def _view(uow: UnitOfWork, case: Case, *, internal: bool) -> CaseView:

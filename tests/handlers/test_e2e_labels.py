@@ -54,7 +54,13 @@ async def test_the_traditional_case_card_names_who_acted_in_traditional(world, d
             uow.cases.add_event(card.case_id, at=FRIDAY, kind="forwarded",
                                 actor_label=f"staff:{kim.id}", text="sales: 請確認出貨批次")
             uow.cases.add_event(card.case_id, at=FRIDAY, kind="escalated",
-                                actor_label="system", text="")
+                                actor_label="system", text="ack L2 (service_lead) late")
+            uow.cases.add_event(card.case_id, at=FRIDAY, kind="deadline_proposed",
+                                actor_label=f"staff:{kim.id}",
+                                text="2026-12-08T02:00:00+00:00")
+            uow.cases.add_event(card.case_id, at=FRIDAY, kind="note",
+                                actor_label=f"staff:{kim.id}",
+                                text="corrective action done: 改用鍍鋅包裝")
             await uow.commit()
         h.runner.relay.wake.set()
         await h.api.wait_for(lambda: h.api.sent_to(SERVICE_KIM.id))  # the new-case alert
@@ -63,7 +69,10 @@ async def test_the_traditional_case_card_names_who_acted_in_traditional(world, d
         assert "（Chen）" in text  # the customer's own filing is theirs, not the system's
         assert "已提出（Chen）" in text and "（系統）" in text and "（Kim）" in text
         assert "銷售人員：請確認出貨批次" in text
-        for raw in ("(system)", "(customer)", "sales:", "(Chen)"):
+        assert "未於期限內確認受理；第 2 級：客戶服務團隊負責人（延遲發出）" in text
+        assert "2026年12月8日 上午10:00" in text and "改進措施已完成：改用鍍鋅包裝" in text
+        for raw in ("(system)", "(customer)", "sales:", "(Chen)", "L2", "service_lead",
+                    "late", "2026-12-08", "corrective action"):
             assert raw not in text, (raw, text)
 
 
