@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import re
-
 import gettext as _gettext
+import re
 from datetime import date as Date
 from datetime import datetime as DateTime
 from decimal import Decimal

@@ -174,7 +174,7 @@ class InboxProcessor:
         if ours and retry_at is None:
             log.error("update %s dead-lettered after %s tries: %s", update_id, tries, error)
             await self.ops.tell(f"dead:{update_id}", ops.DEAD_LETTER, now,
-                                update_id=update_id, attempts=tries, error=error)
+                                update_id=update_id, count=tries, error=error)
         return False
 
 

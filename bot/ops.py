@@ -7,14 +7,15 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from domain.errors import N_
+from domain.errors import N_, Np_, Plural
 from domain.keys import Recipient, message_key
 from services.notify import notify
 from services.ports import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-DEAD_LETTER = N_("Update {update_id} failed {attempts} times and was set aside: {error}")
+DEAD_LETTER = Np_("Update {update_id} failed {count} time and was set aside: {error}",
+                  "Update {update_id} failed {count} times and was set aside: {error}")
 CONFLICT = N_("Another process is polling with this bot's token (409 Conflict). This process "
               "stops so that only one runs.")
 UNCERTAIN = N_("A message to chat {chat_id} may or may not have been delivered (the request "
@@ -32,10 +33,12 @@ class Ops:
         self.chat_id = chat_id
         self.locale = locale
 
-    async def tell(self, alert_key: str, msgid: str, now: datetime, **params: Any) -> None:
+    async def tell(self, alert_key: str, msgid: str | Plural, now: datetime,
+                   **params: Any) -> None:
         """Queue an alert once per key; without an ops chat, log it at ERROR."""
         if self.chat_id is None:
-            log.error("ops alert %s: %s", alert_key, msgid.format(**params))
+            text = msgid if isinstance(msgid, str) else msgid[params.get("count") != 1]
+            log.error("ops alert %s: %s", alert_key, text.format(**params))
             return
         uow = self.uow_factory()
         async with uow:

@@ -7,7 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from domain.enums import Role
-from domain.errors import N_, DomainError
+from domain.errors import N_, DomainError, Np_
 from domain.records import parse_amount
 
 
@@ -93,7 +93,8 @@ def check_field(name: str, text: str) -> str:
     if len(text) < 2:
         raise DomainError(N_("Please write at least a few characters."))
     if len(text) > MAX_FIELD:
-        raise DomainError(N_("Please keep it under {count} characters."), count=MAX_FIELD)
+        raise DomainError(Np_("Please keep it under {count} character.",
+                                   "Please keep it under {count} characters."), count=MAX_FIELD)
     return text
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from domain.calendar import WorkingCalendar
-from domain.errors import N_, DomainError
+from domain.errors import N_, DomainError, Np_
 
 
 class CaseKind(StrEnum):
@@ -112,7 +112,8 @@ class Attachment:
 def check_attachment(attachment: Attachment, already: int) -> None:
     """Refuse a file that is too big, of a type we do not take, or one too many."""
     if already >= MAX_ATTACHMENTS:
-        raise AttachmentRefused(N_("You can attach at most {count} files to one case."),
+        raise AttachmentRefused(Np_("You can attach at most {count} file to one case.",
+                                    "You can attach at most {count} files to one case."),
                                 count=MAX_ATTACHMENTS)
     if attachment.size > MAX_ATTACHMENT_BYTES:
         raise AttachmentRefused(N_("That file is too large ({size} MB). Files up to {limit} MB "
@@ -131,10 +132,12 @@ def check_description(text: str) -> str:
     """Return the cleaned description or raise with what is wrong."""
     text = text.strip()
     if len(text) < MIN_DESCRIPTION:
-        raise DomainError(N_("Please describe it in a few words (at least {count} characters)."),
+        raise DomainError(Np_("Please describe it in a few words (at least {count} character).",
+                              "Please describe it in a few words (at least {count} characters)."),
                           count=MIN_DESCRIPTION)
     if len(text) > MAX_DESCRIPTION:
-        raise DomainError(N_("Please keep the description under {count} characters."),
+        raise DomainError(Np_("Please keep the description under {count} character.",
+                              "Please keep the description under {count} characters."),
                           count=MAX_DESCRIPTION)
     return text
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Self
+from typing import Any, NamedTuple, Self
 
 
 def N_(message: str) -> str:
@@ -10,13 +10,28 @@ def N_(message: str) -> str:
     return message
 
 
+class Plural(NamedTuple):
+    """A message with a plural form: the parameter `count` picks the form when it is shown."""
+
+    singular: str
+    plural: str
+
+
+def Np_(singular: str, plural: str) -> Plural:
+    """Mark a message with a plural form for extraction (ngettext picks the form later)."""
+    return Plural(singular, plural)
+
+
 class DomainError(Exception):
     """A rule was broken; `message` is an untranslated msgid with `{named}` placeholders."""
 
     message: str = N_("Something went wrong. Please try again.")
+    plural: str | None = None  # the plural msgid of a `Plural` message, counted by `count`
 
-    def __init__(self, message: str | None = None, **params: Any) -> None:
-        if message is not None:
+    def __init__(self, message: str | Plural | None = None, **params: Any) -> None:
+        if isinstance(message, Plural):
+            self.message, self.plural = message
+        elif message is not None:
             self.message = message
         self.params = params
         super().__init__(self.message.format(**params) if params else self.message)

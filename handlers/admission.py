@@ -218,9 +218,11 @@ def card_text(t: Translator, view: AppView, *, for_stage: Stage | None = None) -
         if step.comment:
             lines.append(f"  “{escape(step.comment)}”")
         if step.credit_limit is not None:
-            lines.append("  " + escape(t.gettext(
-                "Credit limit {limit}, payment term {days} days").format(
-                limit=t.number(step.credit_limit), days=step.payment_term_days)))
+            days = step.payment_term_days or 0
+            lines.append("  " + escape(t.ngettext(
+                "Credit limit {limit}, payment term {days} day",
+                "Credit limit {limit}, payment term {days} days", days).format(
+                limit=t.number(step.credit_limit), days=days)))
         if step.answer:
             lines.append("  ↩ " + escape(step.answer))
     if for_stage is not None:

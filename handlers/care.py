@@ -214,8 +214,9 @@ class NewsDialog(StepDialog):
                 grades=data.get("grades"), codes=data.get("codes"), now=context.now(),
                 care=care_of(context))
             await dialogs.end_dialog(context.uow(), context.me)
-            await reply_html(update, context, escape(t.gettext(
-                "The news is on its way to {count} contacts.").format(count=queued)))
+            await reply_html(update, context, escape(t.ngettext(
+                "The news is on its way to {count} contact.",
+                "The news is on its way to {count} contacts.", queued).format(count=queued)))
             return
         elif choice == SKIP:
             data[state.step] = ""
@@ -275,9 +276,10 @@ class EventDialog(StepDialog):
                 grades=audience["grades"], codes=audience["codes"], now=context.now(),
                 care=care_of(context))
             await dialogs.end_dialog(context.uow(), context.me)
-            await reply_html(update, context, escape(t.gettext(
-                "Event {number} announced to {count} contacts. /events shows the replies."
-            ).format(number=event_id, count=queued)))
+            await reply_html(update, context, escape(t.ngettext(
+                "Event {number} announced to {count} contact. /events shows the replies.",
+                "Event {number} announced to {count} contacts. /events shows the replies.",
+                queued).format(number=event_id, count=queued)))
             return
         if not text:
             raise DomainError(N_("Please write it as text."))

@@ -28,6 +28,7 @@ from handlers.common import cb_stale
 from handlers.context import BotContext, Translator
 from handlers.dialogs import StepDialog, register_dialog
 from handlers.errors import error_text
+from handlers.labels import ROLE
 from handlers.render import parse_day, send_chart, send_files, split_text
 from services import casework, dialogs
 from services.case_sla import Desk
@@ -54,9 +55,11 @@ def desk_of(context: BotContext) -> Desk:
 def time_left(t: Translator, context: BotContext, due: Any) -> str:
     days, hours = working_left(context.now(), due, context.runtime.calendar)
     if days < 0 or hours < 0:
-        return t.gettext("overdue by {days} working days {hours} h").format(
+        return t.ngettext("overdue by {days} working day {hours} h",
+                          "overdue by {days} working days {hours} h", abs(days)).format(
             days=abs(days), hours=abs(hours))
-    return t.gettext("{days} working days {hours} h left").format(days=days, hours=hours)
+    return t.ngettext("{days} working day {hours} h left", "{days} working days {hours} h left",
+                      days).format(days=days, hours=hours)
 
 
 # -- the card -------------------------------------------------------------------------------
@@ -99,11 +102,46 @@ def card_text(t: Translator, context: BotContext, view: CaseView) -> str:
         lines.append("")
         lines.append("<b>" + escape(t.gettext("Timeline")) + "</b>")
         for event in view.events[-10:]:
-            what = t.gettext(EVENT_LABEL.get(event.kind, event.kind))
-            text = f" — {escape(event.text[:200])}" if event.text else ""
-            lines.append(f"• {escape(t.datetime(event.at))} {escape(what)} "
-                         f"({escape(event.actor)}){text}")
+            lines.append("• " + event_line(t, event))
     return "\n".join(lines)
+
+
+# Who a missed deadline goes up to (domain.cases.LADDER).
+LADDER_LABEL = {"assignee": N_("the assignee"), "service_lead": ROLE[Role.SERVICE_LEAD],
+                "executive": ROLE[Role.EXECUTIVE]}
+
+# Who acted, when the event names no person.
+BY_LABEL = {"staff": N_("staff"), "customer": N_("customer"), "system": N_("system")}
+
+
+def event_line(t: Translator, event: casework.Event) -> str:
+    """One timeline entry: when, what, who (a name or a translated label), and its text."""
+    what = t.gettext(EVENT_LABEL.get(event.kind, event.kind))
+    who = event.actor or t.gettext(BY_LABEL[event.by])
+    text = escape(event.text[:200])
+    if event.when is not None:
+        text = escape(t.datetime(event.when))
+    if event.detail == "review":
+        text = escape(t.gettext("after the review of a low satisfaction score"))
+    elif event.detail == "action_done":
+        text = t.gettext("Corrective action done: {text}").format(text=text)
+    if event.escalation is not None:
+        esc = event.escalation
+        step = casework.STEP_ACK if esc.stage == "ack" else casework.STEP_SOLVE
+        # NOTE: {step} is "acknowledged" or "solved"; {who} is who the case went up to.
+        text = escape(t.gettext("not {step} in time; level {level}: {who}").format(
+            step=t.gettext(step), level=esc.level, who=t.gettext(LADDER_LABEL[esc.to])))
+        if esc.late:  # the bot was down when it fell due
+            text = t.gettext("{text} (sent late)").format(text=text)
+    if event.department is not None:
+        # NOTE: a forward's department, then the question asked or the answer given.
+        text = t.gettext("{department}: {text}").format(
+            department=escape(t.gettext(DEPARTMENT_LABEL[event.department])), text=text)
+    # NOTE: {who} is a person's name or "system"/"customer"/"staff"; use the brackets of
+    # your language (full-width in Chinese).
+    line = t.gettext("{when} {what} ({who})").format(
+        when=escape(t.datetime(event.at)), what=escape(what), who=escape(who))
+    return line + (f" — {text}" if text else "")
 
 
 def _b(t: Translator, msgid: str, act: str, view: CaseView, arg: int | None = None
@@ -247,7 +285,9 @@ def report_text(t: Translator, report: casework.Report, tz: tzinfo) -> str:
         share=_share(t, report.acknowledged_on_time)))
     lines.append(t.gettext("Solved on time: {share}").format(
         share=_share(t, report.solved_on_time)))
-    lines.append(t.gettext("Average satisfaction: {score} ({count} answers)").format(
+    lines.append(t.ngettext("Average satisfaction: {score} ({count} answer)",
+                            "Average satisfaction: {score} ({count} answers)",
+                            report.answers).format(
         score="–" if report.satisfaction is None else f"{report.satisfaction:.1f}",
         count=report.answers))
     if report.root_causes:

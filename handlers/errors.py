@@ -28,7 +28,11 @@ def error_text(t: Translator, error: DomainError) -> str:
     """A domain error in the user's language; a time in it is shown in the company's zone."""
     params = {k: t.datetime(v) if isinstance(v, datetime) else v
               for k, v in error.params.items()}
-    return t.gettext(error.message).format(**params)
+    if error.plural is not None:
+        text = t.ngettext(error.message, error.plural, int(error.params["count"]))
+    else:
+        text = t.gettext(error.message)
+    return text.format(**params)
 
 
 async def on_error(update: object, context: BotContext) -> None:

@@ -21,6 +21,10 @@ def _param(t: Translator, value: Any, html: bool, bot_username: str) -> str:
             text = t.date(date.fromisoformat(value["date"]))
         elif "datetime" in value:
             text = t.datetime(datetime.fromisoformat(value["datetime"]))
+        elif "message" in value:  # a translated phrase with parameters of its own
+            inner = {k: _param(t, v, False, bot_username)
+                     for k, v in (value.get("params") or {}).items()}
+            text = t.gettext(value["message"]).format(**inner)
         elif "label" in value:
             text = t.gettext(value["label"])
         elif "labels" in value:  # several translated labels, in a list
@@ -48,7 +52,11 @@ def render_notice(
     html = payload.get("parse_mode") == "HTML"
     params = {k: _param(t, v, html, bot_username)
               for k, v in (payload.get("params") or {}).items()}
-    text = t.gettext(payload["msgid"]).format(**params)
+    if payload.get("plural"):
+        count = int((payload.get("params") or {})["count"])
+        text = t.ngettext(payload["msgid"], payload["plural"], count).format(**params)
+    else:
+        text = t.gettext(payload["msgid"]).format(**params)
     for line in payload.get("lines") or []:
         values = {k: _param(t, v, html, bot_username)
                   for k, v in (line.get("params") or {}).items()}

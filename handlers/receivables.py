@@ -43,10 +43,10 @@ def overview_text(t: Translator, view: receivables.Overview) -> str:
         lines.append("")
         lines.append("<b>" + escape(t.gettext("Most overdue")) + "</b>")
         for code, name, currency, amount, days in view.worst:
-            lines.append(escape(t.gettext("• {company} ({code}): {amount}, up to {days} days "
-                                          "overdue").format(company=name, code=code,
-                                                            amount=t.money(amount, currency),
-                                                            days=days)))
+            lines.append(escape(t.ngettext(
+                "• {company} ({code}): {amount}, up to {days} day overdue",
+                "• {company} ({code}): {amount}, up to {days} days overdue", days).format(
+                    company=name, code=code, amount=t.money(amount, currency), days=days)))
         lines.append(escape(t.gettext("/statement CODE shows one customer's invoices.")))
     return "\n".join(lines)
 
@@ -96,7 +96,8 @@ async def _statement(update: Update, context: BotContext, *, code: str | None = 
         if line.settled:
             state = t.gettext("paid")
         elif line.overdue_days:
-            state = t.gettext("{days} days overdue").format(days=line.overdue_days)
+            state = t.ngettext("{days} day overdue", "{days} days overdue",
+                               line.overdue_days).format(days=line.overdue_days)
         else:
             state = t.gettext("due {date}").format(date=t.date(line.due))
         out.append(f"• {escape(line.invoice)} · {escape(t.date(line.issued))} · "

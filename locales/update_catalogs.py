@@ -37,8 +37,8 @@ def fill_english() -> None:
 
 
 def main() -> None:
-    run("extract", "-F", "babel.cfg", "-k", "N_", "--no-wrap", "--add-comments=NOTE:",
-        "--sort-by-file", "--project=dcm-bot", "-o", str(POT), ".")
+    run("extract", "-F", "babel.cfg", "-k", "N_", "-k", "Np_:1,2", "--no-wrap",
+        "--add-comments=NOTE:", "--sort-by-file", "--project=dcm-bot", "-o", str(POT), ".")
     run("update", "-i", str(POT), "-d", str(LOCALES), "--no-wrap", "--ignore-obsolete",
         "--no-fuzzy-matching")
     fill_english()

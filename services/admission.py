@@ -40,7 +40,7 @@ from domain.admission import (
 from domain.calendar import WorkingCalendar
 from domain.cases import Attachment, check_attachment, warning_at
 from domain.enums import Grade, Role
-from domain.errors import N_, AccessDenied, AlreadyDecided, DomainError, NotFound
+from domain.errors import N_, AccessDenied, AlreadyDecided, DomainError, NotFound, Np_
 from domain.keys import due_subject
 from services.audit import audit
 from services.cards import Actor
@@ -154,7 +154,8 @@ async def submit(uow: UnitOfWork, actor: Actor, *, fields: dict[str, str],
     _may_apply(actor)
     check_form(fields, declarations)
     if len(files) > MAX_FILES:
-        raise DomainError(N_("You can attach at most {count} files."), count=MAX_FILES)
+        raise DomainError(Np_("You can attach at most {count} file.",
+                               "You can attach at most {count} files."), count=MAX_FILES)
     for index, attachment in enumerate(files):
         check_attachment(attachment, index)
     async with uow:

@@ -54,9 +54,11 @@ async def cancel_sla(uow: UnitOfWork, case: Case, stage: str, due: datetime) -> 
         await uow.due.cancel(sla_key(case.id, stage, due, step))
 
 
-async def schedule_new_case(uow: UnitOfWork, case: Case, now: datetime, desk: Desk) -> None:
-    """The deadlines of a case just filed: acknowledgment, and solution or answer."""
+async def schedule_new_case(uow: UnitOfWork, case: Case, now: datetime, desk: Desk, *,
+                            actor_label: str = "system") -> None:
+    """The deadlines of a case just filed: acknowledgment, and solution or answer; the
+    timeline credits whoever filed it (`actor_label`)."""
     await schedule_sla(uow, case, "ack", now, case.ack_due_at, desk)
     await schedule_sla(uow, case, "resolve", now, case.resolve_due_at, desk)
-    uow.cases.add_event(case.id, at=now, kind="opened", actor_label="system",
+    uow.cases.add_event(case.id, at=now, kind="opened", actor_label=actor_label,
                         internal=False)

@@ -106,7 +106,8 @@ async def open_case(
     )
     await uow.flush()
     case.number = case_number(kind, case.id)
-    await schedule_new_case(uow, case, now, Desk(calendar, policy, default_locale))
+    await schedule_new_case(uow, case, now, Desk(calendar, policy, default_locale),
+                            actor_label=actor_label)
     for attachment in attachments:
         uow.cases.add_attachment(
             case.id, kind=attachment.kind, file_id=attachment.file_id,

@@ -9,6 +9,8 @@ checks again that its step is still open before it says anything.
 
 from __future__ import annotations
 
+import contextlib
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -29,7 +31,7 @@ from domain.cases import (
     check_score,
 )
 from domain.enums import Role
-from domain.errors import N_, AccessDenied, DomainError, NotFound
+from domain.errors import N_, AccessDenied, DomainError, NotFound, Np_
 from domain.keys import Recipient, due_subject, message_key
 from services.audit import audit
 from services.cards import Actor
@@ -39,7 +41,7 @@ from services.notify import label, moment, notify, recipient_locale, role_ids, t
 from services.ports import UnitOfWork
 
 if TYPE_CHECKING:
-    from storage.models import Case, DueWork
+    from storage.models import Case, CaseEvent, DueWork
 
 DESK = frozenset({Role.SERVICE, Role.SERVICE_LEAD})
 OVERSIGHT = frozenset({Role.SERVICE, Role.SERVICE_LEAD, Role.EXECUTIVE})
@@ -140,8 +142,23 @@ class CaseMoved(DomainError):
 class Event:
     at: datetime
     kind: str
-    actor: str
+    actor: str | None  # the person's name; None when there is none to show
     text: str
+    by: str = "staff"  # "staff", "customer" or "system": the label shown without a name
+    department: Department | None = None  # forwards: the department asked or answering
+    when: datetime | None = None  # a proposed or agreed deadline
+    detail: str | None = None  # "review" or "action_done": a fixed phrase, shown translated
+    escalation: Escalation | None = None
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """A missed deadline's escalation step, for the timeline."""
+
+    stage: str  # "ack" or "resolve"
+    level: int
+    to: str  # one of domain.cases.LADDER
+    late: bool
 
 
 @dataclass(frozen=True)
@@ -206,11 +223,47 @@ async def _names(uow: UnitOfWork, ids: Iterable[int | None]) -> dict[int, str]:
     return names
 
 
-def _actor_name(label_: str, names: dict[int, str]) -> str:
+async def _actor(uow: UnitOfWork, label_: str, names: dict[int, str],
+                 contacts: dict[int, str]) -> tuple[str, str | None]:
+    """Who an event's `actor_label` names: ("staff"|"customer"|"system", name or None)."""
     kind, _, ident = label_.partition(":")
-    if kind == "staff" and ident.isdigit() and int(ident) in names:
-        return names[int(ident)]
-    return {"contact": "customer", "system": "system"}.get(kind, label_)
+    if kind == "staff":
+        return "staff", names.get(int(ident)) if ident.isdigit() else None
+    if kind == "contact" and ident.isdigit():
+        if int(ident) not in contacts:
+            contact = await uow.contacts.get(int(ident))
+            contacts[int(ident)] = contact.name if contact is not None else ""
+        return "customer", contacts[int(ident)] or None
+    return "system", None
+
+
+_ESCALATED = re.compile(r"(ack|resolve) L(\d+) \((\w+)\)( late)?")
+_ACTION_DONE = "corrective action done: "
+
+
+def _shown_event(e: CaseEvent, by: str, name: str | None) -> Event:
+    """An event as the timeline shows it: what the stored text encodes becomes fields, so
+    the reader sees labels, dates and phrases in their own language."""
+    text = e.text or ""
+    department: Department | None = None
+    when: datetime | None = None
+    detail: str | None = None
+    escalation: Escalation | None = None
+    if e.kind in ("forwarded", "forward_answered"):
+        # Stored as "<department>: <text>"; the department is shown by its translated label.
+        prefix, sep, rest = text.partition(": ")
+        if sep and prefix in {d.value for d in Department}:
+            text, department = rest, Department(prefix)
+    elif e.kind in ("deadline_proposed", "deadline_agreed"):
+        with contextlib.suppress(ValueError):
+            when, text = datetime.fromisoformat(text), ""
+    elif e.kind == "closed" and text == "review":
+        text, detail = "", "review"
+    elif e.kind == "note" and text.startswith(_ACTION_DONE):
+        text, detail = text.removeprefix(_ACTION_DONE), "action_done"
+    elif e.kind == "escalated" and (m := _ESCALATED.fullmatch(text)):
+        text, escalation = "", Escalation(m[1], int(m[2]), m[3], bool(m[4]))
+    return Event(e.at, e.kind, name, text, by, department, when, detail, escalation)
 
 
 async def _view(uow: UnitOfWork, case: Case, *, internal: bool) -> CaseView:
@@ -220,7 +273,8 @@ async def _view(uow: UnitOfWork, case: Case, *, internal: bool) -> CaseView:
     ids += [int(e.actor_label.split(":")[1]) for e in events
             if e.actor_label.startswith("staff:") and e.actor_label.split(":")[1].isdigit()]
     names = await _names(uow, ids)
-    shown = [Event(e.at, e.kind, _actor_name(e.actor_label, names), e.text)
+    contacts: dict[int, str] = {}
+    shown = [_shown_event(e, *await _actor(uow, e.actor_label, names, contacts))
              for e in events if internal or not e.internal]
     forwards = [ForwardView(f.id, Department(f.role.value), f.question, f.due_at, f.answer)
                 for f in await uow.cases.forwards(case.id)] if internal else []
@@ -376,7 +430,8 @@ def _clean(text: str) -> str:
     if not text:
         raise DomainError(N_("Please write it as text."))
     if len(text) > MAX_TEXT:
-        raise DomainError(N_("Please keep it under {count} characters."), count=MAX_TEXT)
+        raise DomainError(Np_("Please keep it under {count} character.",
+                              "Please keep it under {count} characters."), count=MAX_TEXT)
     return text
 
 

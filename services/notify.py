@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from domain.enums import LocaleSource, Role
+from domain.errors import Plural
 from domain.keys import Recipient, message_key
 from services.ports import UnitOfWork
 
@@ -33,6 +34,11 @@ def moment(value: datetime) -> dict[str, Any]:
 def label(msgid: str) -> dict[str, Any]:
     """A parameter that is itself translated (a status or role label)."""
     return {"label": msgid}
+
+
+def phrase(msgid: str, **params: Any) -> dict[str, Any]:
+    """A parameter that is itself a translated message with typed parameters of its own."""
+    return {"message": msgid, "params": params}
 
 
 async def recipient_locale(uow: UnitOfWork, telegram_id: int, default: str) -> str:
@@ -59,7 +65,7 @@ async def notify(
     key: str,
     chat_id: int,
     locale: str,
-    msgid: str,
+    msgid: str | Plural,
     now: datetime,
     params: dict[str, Any] | None = None,
     html: bool = False,
@@ -73,7 +79,11 @@ async def notify(
 
     `lines` are further (msgid, params) pairs shown as a list under the first line (a digest).
     """
-    payload: dict[str, Any] = {"msgid": msgid, "params": params or {}, "locale": locale}
+    payload: dict[str, Any] = {"params": params or {}, "locale": locale}
+    if isinstance(msgid, Plural):  # the form is picked by params["count"] when sent
+        payload["msgid"], payload["plural"] = msgid
+    else:
+        payload["msgid"] = msgid
     if lines:
         payload["lines"] = [{"msgid": m, "params": p} for m, p in lines]
     if html:

@@ -10,6 +10,7 @@ missed. Alerts go out on working days within business hours of the company's tim
 from __future__ import annotations
 
 import asyncio
+import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -42,7 +43,16 @@ from domain.receivables import (
 from services.audit import audit
 from services.cards import Actor, ImportReport
 from services.imports import ImportFailed, LineError, _parse
-from services.notify import day, money, notify, recipient_locale, role_ids, tell_staff
+from services.notify import (
+    day,
+    label,
+    money,
+    notify,
+    phrase,
+    recipient_locale,
+    role_ids,
+    tell_staff,
+)
 from services.ports import UnitOfWork
 from services.tabular import read_table
 
@@ -597,7 +607,7 @@ async def _already_decided(uow: UnitOfWork, request: Any, customer: Customer, ac
 async def _request_params(uow: UnitOfWork, request: Any, customer: Customer,
                           actor: Actor) -> dict[str, Any]:
     params: dict[str, Any] = {"company": customer.name, "name": actor.staff_name or "",
-                              "reason": request.reason}
+                              "reason": reason_param(request.reason)}
     if request.invoice_id is not None:
         invoice = await uow.receivables.invoice(request.invoice_id)
         assert invoice is not None
@@ -612,6 +622,31 @@ async def _request_params(uow: UnitOfWork, request: Any, customer: Customer,
 
 
 # -- credit on order confirmation (RISK-2) --------------------------------------------------
+
+# What rows stored before reasons were codes look like: "open 13000.0000000 > limit 10000.00 CNY".
+_OLD_LIMIT_REASON = re.compile(r"open (\S+) > limit (\S+) (\S+)")
+
+
+def _cents(amount: Decimal | None) -> Decimal:
+    return (amount or Decimal("0")).quantize(Decimal("0.01"))
+
+
+def reason_param(reason: str) -> Any:
+    """A credit request's stored reason as a notice parameter, translated for each reader."""
+    if reason == "suspended":
+        return label(REASON_SUSPENDED)
+    kind, _, rest = reason.partition(":")
+    parts = rest.split(":")
+    old = _OLD_LIMIT_REASON.fullmatch(reason)
+    if old is not None:
+        kind, parts = "limit", [old[1], old[2], old[3]]
+    if kind == "limit" and len(parts) == 3:
+        try:
+            open_, limit_ = _cents(Decimal(parts[0])), _cents(Decimal(parts[1]))
+        except ArithmeticError:
+            return reason
+        return phrase(REASON_LIMIT, open=money(open_, parts[2]), limit=money(limit_, parts[2]))
+    return reason
 
 async def confirm_order(uow: UnitOfWork, actor: Actor, order_no: str, *, now: datetime,
                         ledger: Ledger) -> str:
@@ -653,8 +688,9 @@ async def confirm_order(uow: UnitOfWork, actor: Actor, order_no: str, *, now: da
         if await uow.receivables.open_request("order", customer.id) is not None:
             raise DomainError(N_("An approval for this customer is already waiting in "
                                  "finance."))
-        reason = ("suspended" if "suspended" in reasons
-                  else f"open {open_now + total} > limit {limit} {customer.credit_currency}")
+        # Stored as a code (audit and later notices); each reader gets it translated.
+        reason = ("suspended" if "suspended" in reasons else
+                  f"limit:{_cents(open_now + total)}:{_cents(limit)}:{customer.credit_currency}")
         request = uow.receivables.add_request(kind="order", customer_id=customer.id,
                                               order_id=order.id, status="finance",
                                               reason=reason, created_at=now)
@@ -664,7 +700,8 @@ async def confirm_order(uow: UnitOfWork, actor: Actor, order_no: str, *, now: da
         await _tell_staff(uow, await _role_ids(uow, Role.FINANCE), f"cr:{request.id}:new",
                           S_ORDER, now, ledger,
                           {"order": order.order_no, "company": customer.name,
-                           "total": money(total, order.currency), "reason": reason},
+                           "total": money(total, order.currency),
+                           "reason": reason_param(reason)},
                           buttons=_decision_buttons(request.id))
         await uow.commit()
         return "needs_approval"

@@ -76,7 +76,7 @@ async def test_the_desk_handles_a_complaint_from_queue_to_survey(world, db_url):
         # The queue, nearest deadline first, with the working time left.
         [queue] = await h.say(SERVICE_KIM, "/queue")
         assert "CMP-000001" in queue["text"] and "Acme" in queue["text"]
-        assert "1 working days 0 h left" in queue["text"]  # Monday 10:00, Friday 10:00 now
+        assert "1 working day 0 h left" in queue["text"]  # Monday 10:00, Friday 10:00 now
         _, [card] = await press_for(h, SERVICE_KIM, queue, "cs:view:")
         assert "Received, waiting for acknowledgment" in card["text"]
         [luo_card] = await h.say(SERVICE_LEAD_LUO, "/case CMP-000001")  # Luo opens it too

@@ -103,7 +103,7 @@ async def test_outbox_sends_once_under_its_key_even_if_queued_twice(world, db_ur
     async with running_bot(db_url, lambda: now) as h:
         await h.api.wait_for(lambda: h.api.sent_to(SALES_WANG.id))
         await asyncio.sleep(0.5)
-        assert [m["text"] for m in h.api.sent_to(SALES_WANG.id)] == ["请选择语言:"]
+        assert [m["text"] for m in h.api.sent_to(SALES_WANG.id)] == ["请选择语言："]
     row = await outbox_row(world, "test:hello:1")
     assert row is not None and row.status == "sent" and row.telegram_message_id
 

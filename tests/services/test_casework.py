@@ -190,8 +190,10 @@ async def test_the_ladder_climbs_one_level_at_a_time_each_once(world):
     view = await casework.view_case(world(), await staff(world, SERVICE_KIM, Role.SERVICE),
                                     case_id=case_id)
     assert view.escalation_level == 3
-    assert [e.text for e in view.events if e.kind == "escalated"][:3] == [
-        "ack L1 (assignee)", "ack L2 (service_lead)", "ack L3 (executive)"]
+    assert [e.escalation for e in view.events if e.kind == "escalated"][:3] == [
+        casework.Escalation("ack", 1, "assignee", False),
+        casework.Escalation("ack", 2, "service_lead", False),
+        casework.Escalation("ack", 3, "executive", False)]
     async with world() as uow:
         stamps = (await uow.session.execute(select(AuditEntry).where(
             AuditEntry.action == "case.escalated"))).scalars().all()
