@@ -264,7 +264,8 @@ class Settings(BaseSettings):
         return AdmissionPolicy(review_days=self.admission_review_days,
                                warn_share=self.reminder_share,
                                starting_grade=self.starting_grade.value,
-                               currency=self.credit_currency)
+                               currency=self.credit_currency,
+                               business_hours=self.business_hours)
 
     def case_policy(self) -> CasePolicy:
         """The complaint and inquiry numbers (SVC-3, CMP-2..CMP-4) in one value."""
@@ -276,7 +277,8 @@ class Settings(BaseSettings):
                           forward_days=self.case_forward_days,
                           progress_days=self.case_progress_days,
                           follow_up_days=self.follow_up_visit_days,
-                          low_score=self.survey_low_score)
+                          low_score=self.survey_low_score,
+                          business_hours=self.business_hours)
 
 
 def load_settings(**overrides: Any) -> Settings:

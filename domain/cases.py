@@ -182,26 +182,29 @@ class CasePolicy:
     progress_days: int = 2  # remind to update the customer this often on an agreed deadline
     follow_up_days: int = 5  # the sales rep's follow-up visit after closing (CMP-4)
     low_score: int = 2  # a survey score at or below this reopens the case
+    business_hours: tuple[int, int] = (9, 18)  # reminders go out within these local hours
 
+
+# Local opening and closing hours when no policy says otherwise (settings `business_hours`).
+BUSINESS_HOURS = (9, 18)
 
 # The escalation ladder (CMP-3): who hears of a breach at each level.
 LADDER = ("assignee", "service_lead", "executive")
 
 
-def warning_at(start: datetime, due: datetime, calendar: WorkingCalendar,
-               share: float) -> datetime | None:
-    """When `share` of the working time from `start` to `due` is left; None if no time."""
-    total = calendar.working_time_between(start, due)
-    if total.total_seconds() <= 0 or not 0 < share < 1:
+def warning_at(start: datetime, due: datetime, calendar: WorkingCalendar, share: float,
+               business_hours: tuple[int, int] = BUSINESS_HOURS) -> datetime | None:
+    """When `share` of the business time from `start` to `due` is left; None if there is none.
+
+    Time is counted in business hours of working days only, and the warning is placed inside
+    them: walking back through calendar hours put reminders on holidays and at night.
+    """
+    if not 0 < share < 1:
         return None
-    # Walk back from the deadline through working time only.
-    left = total * share
-    at = due - left
-    for _ in range(30):  # non-working days in between push the warning earlier
-        gap = calendar.working_time_between(at, due) - left
-        if abs(gap.total_seconds()) < 60:
-            return max(at, start)
-        at += gap
+    total = calendar.business_time_between(start, due, business_hours)
+    if total.total_seconds() <= 0:
+        return None
+    at = calendar.business_time_before(due, total * share, business_hours)
     return max(at, start)
 
 

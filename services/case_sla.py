@@ -36,7 +36,8 @@ def sla_key(case_id: int, stage: str, due: datetime, step: str) -> str:
 async def schedule_sla(uow: UnitOfWork, case: Case, stage: str, start: datetime,
                         due: datetime, desk: Desk) -> None:
     """Warn before `due`, then climb the ladder one level per `escalate_after_days`."""
-    warn = warning_at(start, due, desk.calendar, desk.policy.warn_share)
+    warn = warning_at(start, due, desk.calendar, desk.policy.warn_share,
+                      desk.policy.business_hours)
     steps: list[tuple[str, datetime]] = [("warn", warn)] if warn is not None else []
     at = due
     for level in range(1, len(LADDER) + 1):

@@ -70,15 +70,16 @@ def test_deadlines_filed_friday_1755_on_the_eve_of_a_holiday_week(
 
 
 def test_the_warning_falls_when_the_share_of_working_time_is_left() -> None:
-    due = CN.add_working_days(FRIDAY_EVE, 1)  # Saturday 17:55: 24 h of working time away
+    due = CN.add_working_days(FRIDAY_EVE, 1)  # Saturday 17:55: 9 business hours away
     warn = warning_at(FRIDAY_EVE, due, CN, 0.25)
-    assert warn is not None and local(warn) == "Sat 2026-02-14 11:55"  # 6 h before
-    # Across the holiday week the warning is counted in working time, not calendar time.
+    assert warn is not None and local(warn) == "Sat 2026-02-14 15:40"  # 2:15 before
+    # Across the holiday week the warning is counted in business time, not calendar time.
     solve = CN.add_working_days(FRIDAY_EVE, 5)
     warn = warning_at(FRIDAY_EVE, solve, CN, 0.5)
     assert warn is not None
-    assert CN.working_time_between(warn, solve) == CN.working_time_between(FRIDAY_EVE,
-                                                                           solve) / 2
+    hours = (9, 18)
+    assert CN.business_time_between(warn, solve, hours) == CN.business_time_between(
+        FRIDAY_EVE, solve, hours) / 2
 
 
 @pytest.mark.parametrize(("text", "start", "end"), [
@@ -162,11 +163,11 @@ async def test_the_ladder_climbs_one_level_at_a_time_each_once(world):
     sweeps = sweeper()
     ack = f"due:sla:{case_id}:ack"
     # Before the warning: nothing.
-    await sweeps.sweep_due(world, datetime(2026, 2, 14, 11, 0, tzinfo=SHANGHAI))
+    await sweeps.sweep_due(world, datetime(2026, 2, 14, 15, 30, tzinfo=SHANGHAI))
     assert await messages(world, ack) == []
-    # The warning (a quarter of the working day left) goes to the desk, once.
+    # The warning (a quarter of the business hours left: Sat 15:40) goes to the desk, once.
     for _ in range(3):
-        await sweeps.sweep_due(world, datetime(2026, 2, 14, 12, 0, tzinfo=SHANGHAI))
+        await sweeps.sweep_due(world, datetime(2026, 2, 14, 15, 45, tzinfo=SHANGHAI))
     warned = await messages(world, ack)
     assert {m[1] for m in warned} == {casework.S_WARN}
     assert {m[0] for m in warned} == {SERVICE_KIM.id, SERVICE_LEAD_LUO.id}
