@@ -208,12 +208,26 @@ def warning_at(start: datetime, due: datetime, calendar: WorkingCalendar, share:
     return max(at, start)
 
 
-def working_left(now: datetime, due: datetime, calendar: WorkingCalendar) -> tuple[int, int]:
-    """Working days and hours from `now` to `due` (negative when overdue)."""
-    delta = calendar.working_time_between(now, due)
-    sign = -1 if delta.total_seconds() < 0 else 1
-    hours = int(abs(delta.total_seconds()) // 3600)
-    return sign * (hours // 24), sign * (hours % 24)
+@dataclass(frozen=True)
+class TimeLeft:
+    """Working time until a deadline, or past it when `overdue`, in whole minutes."""
+
+    overdue: bool
+    days: int  # whole 24 h blocks of working time
+    hours: int
+    minutes: int
+
+
+def working_left(now: datetime, due: datetime, calendar: WorkingCalendar) -> TimeLeft:
+    """Working time from `now` to `due`; past `due` it is overdue, even by under a minute.
+
+    The sign is kept apart from the amounts: split into days and hours, "40 minutes late" used
+    to round to 0 days 0 h and read as time left.
+    """
+    seconds = abs(int(calendar.working_time_between(now, due).total_seconds()))
+    days, rest = divmod(seconds // 60, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    return TimeLeft(overdue=now >= due, days=days, hours=hours, minutes=minutes)
 
 
 def check_score(value: str) -> int:

@@ -53,11 +53,25 @@ def desk_of(context: BotContext) -> Desk:
 
 
 def time_left(t: Translator, context: BotContext, due: Any) -> str:
-    days, hours = working_left(context.now(), due, context.runtime.calendar)
-    if days < 0 or hours < 0:
-        return t.gettext("overdue by {days} working days {hours} h").format(
-            days=abs(days), hours=abs(hours))
-    return t.gettext("{days} working days {hours} h left").format(days=days, hours=hours)
+    left = working_left(context.now(), due, context.runtime.calendar)
+    parts = []
+    if left.days:
+        parts.append(t.ngettext("{count} working day", "{count} working days",
+                                left.days).format(count=left.days))
+    if left.hours:
+        # NOTE: hours of working time, short ("3 h").
+        parts.append(t.ngettext("{count} h", "{count} h", left.hours).format(count=left.hours))
+    if left.minutes and not left.days:
+        # NOTE: minutes of working time, short ("40 min").
+        parts.append(t.ngettext("{count} min", "{count} min",
+                                left.minutes).format(count=left.minutes))
+    amount = " ".join(parts)
+    if left.overdue:
+        # Past the deadline outside working time (a weekend) no working time has passed yet.
+        return (t.gettext("overdue by {time}").format(time=amount) if amount
+                else t.gettext("overdue"))
+    return t.gettext("{time} left").format(time=amount or t.ngettext(
+        "{count} min", "{count} min", 0).format(count=0))
 
 
 # -- the card -------------------------------------------------------------------------------

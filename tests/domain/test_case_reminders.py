@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from domain.calendar import WorkingCalendar
-from domain.cases import CaseKind, case_deadlines, warning_at
+from domain.cases import CaseKind, TimeLeft, case_deadlines, warning_at, working_left
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CN = WorkingCalendar("CN", "Asia/Shanghai")
@@ -114,3 +114,16 @@ def test_other_business_hours_are_honoured() -> None:
 def test_no_reminder_without_business_time() -> None:
     # From Monday 18:30 to Tuesday 08:30 no business hour passes.
     assert warning_at(at("2026-12-07 18:30"), at("2026-12-08 08:30"), CN, 0.5, HOURS) is None
+
+
+@pytest.mark.parametrize(("now", "due", "expected"), [
+    # 40 minutes late: the sign must survive although there is less than an hour.
+    ("2026-12-07 10:40", "2026-12-07 10:00", TimeLeft(True, 0, 0, 40)),
+    ("2026-12-07 09:20", "2026-12-07 10:00", TimeLeft(False, 0, 0, 40)),
+    ("2026-12-08 12:00", "2026-12-07 10:00", TimeLeft(True, 1, 2, 0)),
+    # Past a Friday deadline on Saturday: overdue, though no working time has passed yet.
+    ("2026-12-05 11:00", "2026-12-05 00:00", TimeLeft(True, 0, 0, 0)),
+    ("2026-12-04 10:00", "2026-12-07 10:00", TimeLeft(False, 1, 0, 0)),
+])
+def test_working_left_keeps_the_sign(now: str, due: str, expected: TimeLeft) -> None:
+    assert working_left(at(now), at(due), CN) == expected

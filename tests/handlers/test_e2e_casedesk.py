@@ -4,7 +4,7 @@ analysis, the survey and the report with its chart."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -65,6 +65,23 @@ async def wait_text(h: Harness, who, fragment: str) -> dict:
         (m for m in reversed(h.api.sent_to(who.id)) if fragment in m.get("text", "")), None))
 
 
+async def test_the_queue_shows_a_case_overdue_by_minutes(world, db_url):
+    """40 minutes past the deadline read "0 working days 0 h left": the sign was lost."""
+    clock = [FRIDAY]
+    token = await invite_token(world, "ACME", FRIDAY)
+    async with running_bot(db_url, lambda: clock[0], timezone="Asia/Shanghai",
+                           holiday_region="CN") as h:
+        await h.say(ACME_CHEN, f"/start {token}")
+        await h.say(SERVICE_LEAD_LUO, "/help")  # Luo writes in Simplified Chinese
+        await file_complaint(world, h)
+        await wait_text(h, SERVICE_KIM, "New complaint CMP-000001")
+        clock[0] = FRIDAY + timedelta(days=3, minutes=40)  # Monday 10:40, acknowledge by 10:00
+        [queue] = await h.say(SERVICE_KIM, "/queue")
+        assert "overdue by 40 min" in queue["text"] and "left" not in queue["text"]
+        [queue] = await h.say(SERVICE_LEAD_LUO, "/queue")
+        assert "已逾期 40 分钟" in queue["text"]
+
+
 async def test_the_desk_handles_a_complaint_from_queue_to_survey(world, db_url):
     token = await invite_token(world, "ACME", FRIDAY)
     async with running_bot(db_url, lambda: FRIDAY, timezone="Asia/Shanghai",
@@ -76,7 +93,7 @@ async def test_the_desk_handles_a_complaint_from_queue_to_survey(world, db_url):
         # The queue, nearest deadline first, with the working time left.
         [queue] = await h.say(SERVICE_KIM, "/queue")
         assert "CMP-000001" in queue["text"] and "Acme" in queue["text"]
-        assert "1 working days 0 h left" in queue["text"]  # Monday 10:00, Friday 10:00 now
+        assert "1 working day left" in queue["text"]  # Monday 10:00, Friday 10:00 now
         _, [card] = await press_for(h, SERVICE_KIM, queue, "cs:view:")
         assert "Received, waiting for acknowledgment" in card["text"]
         [luo_card] = await h.say(SERVICE_LEAD_LUO, "/case CMP-000001")  # Luo opens it too
