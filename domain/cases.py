@@ -164,6 +164,12 @@ def case_deadlines(
     )
 
 
+# CMP-3 and SVC-3 put the deadline on *sending* the solution or answer: from then on the
+# customer holds the case, and no deadline of ours runs until it comes back (rejected).
+CLOCK_STOPPED = frozenset({CaseStatus.SOLUTION_PROPOSED, CaseStatus.RESOLVED,
+                           CaseStatus.CLOSED, CaseStatus.REOPENED})
+
+
 def case_number(kind: CaseKind, case_id: int) -> str:
     """A short number customers can quote."""
     return f"{'CMP' if kind == CaseKind.COMPLAINT else 'INQ'}-{case_id:06d}"
@@ -182,6 +188,7 @@ class CasePolicy:
     progress_days: int = 2  # remind to update the customer this often on an agreed deadline
     follow_up_days: int = 5  # the sales rep's follow-up visit after closing (CMP-4)
     low_score: int = 2  # a survey score at or below this reopens the case
+    decision_reminder_days: int = 2  # remind the customer to accept or reject a solution
     business_hours: tuple[int, int] = (9, 18)  # reminders go out within these local hours
 
 

@@ -87,7 +87,7 @@ def card_text(t: Translator, context: BotContext, view: CaseView) -> str:
                  status=escape(t.gettext(STATUS_LABEL[view.status])))]
     lines.append(t.gettext("Assigned to: {name}").format(
         name=escape(view.assignee or t.gettext("nobody yet"))))
-    if view.status not in (CaseStatus.CLOSED,):
+    if view.clock_running:  # a sent solution stops the clock (CMP-3)
         label = (N_("Acknowledge by: {due} ({left})") if view.status == CaseStatus.OPEN
                  else N_("Solve by: {due} ({left})"))
         lines.append(t.gettext(label).format(due=escape(t.datetime(view.deadline)),
@@ -97,7 +97,7 @@ def card_text(t: Translator, context: BotContext, view: CaseView) -> str:
     if view.proposed_due_at is not None:
         lines.append(t.gettext("New deadline proposed, waiting for the customer: {due}").format(
             due=escape(t.datetime(view.proposed_due_at))))
-    if view.escalation_level:
+    if view.escalation_level and view.clock_running:
         lines.append(t.gettext("Escalation level: {level}").format(level=view.escalation_level))
     lines.append("")
     lines.append(escape(view.description))
@@ -190,9 +190,11 @@ async def _send_queue(update: Update, context: BotContext, page: int) -> None:
     rows = []
     for view in result.items:
         mark = "🔴 " if view.urgent else ""
-        lines.append(f"{mark}<b>{escape(view.number)}</b> · {escape(view.company)} · "
-                     f"{escape(t.gettext(STATUS_LABEL[view.status]))} · "
-                     f"{escape(time_left(t, context, view.deadline))}")
+        line = (f"{mark}<b>{escape(view.number)}</b> · {escape(view.company)} · "
+                f"{escape(t.gettext(STATUS_LABEL[view.status]))}")
+        if view.clock_running:
+            line += f" · {escape(time_left(t, context, view.deadline))}"
+        lines.append(line)
         rows.append([InlineKeyboardButton(f"{view.number} · {view.company}"[:60],
                                           callback_data=cb.encode(cb.CaseButton(
                                               "view", view.case_id, 0)))])

@@ -9,6 +9,7 @@ checks again that its step is still open before it says anything.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from domain.calendar import WorkingCalendar
 from domain.cases import (
     ACTIVE,
     ALLOWED,
+    CLOCK_STOPPED,
     LADDER,
     CaseKind,
     CaseStatus,
@@ -46,6 +48,7 @@ OVERSIGHT = frozenset({Role.SERVICE, Role.SERVICE_LEAD, Role.EXECUTIVE})
 FORWARD_KIND = "case.forward"
 ACTION_KIND = "case.action"
 PROGRESS_KIND = "case.progress"
+DECISION_KIND = "case.decision"
 TASK_KIND = "task.due"
 MAX_TEXT = 3000
 
@@ -98,6 +101,8 @@ C_ACKNOWLEDGED = N_("Your {kind} {number} was acknowledged by {name}. We will co
 C_PROPOSED = N_("Proposed solution for {number}:\n{solution}\n\nDoes this solve it for you?")
 C_DEADLINE = N_("{number} needs more time to solve properly. We propose to have it solved "
                 "by {due}. Do you agree?")
+C_DECISION_REMINDER = N_("A reminder: we sent you a solution for {number}:\n{solution}\n\n"
+                         "Does this solve it for you?")
 C_PROGRESS = N_("Progress on {number}: {text}")
 C_CLOSED = N_("{number} is closed. Thank you for your patience. How satisfied are you with "
               "how we handled it? (1 = very unsatisfied, 5 = very satisfied)")
@@ -182,6 +187,11 @@ class CaseView:
     @property
     def deadline(self) -> datetime:
         return self.ack_due_at if self.status == CaseStatus.OPEN else self.resolve_due_at
+
+    @property
+    def clock_running(self) -> bool:
+        """Whether a deadline of ours runs: not once the solution is sent (CMP-3)."""
+        return self.status not in CLOCK_STOPPED
 
 
 @dataclass(frozen=True)
@@ -511,12 +521,25 @@ async def propose(uow: UnitOfWork, actor: Actor, case_id: int, version: int, sol
         v = case.version
         await _tell_customer(
             uow, case, f"proposal:{v}", C_PROPOSED, now, desk,
-            {"number": case.number, "solution": solution},
-            buttons=[[{"msgid": N_("Yes, accept"), "data": f"cc:acc:{case.id}:{v}"},
-                      {"msgid": N_("No, reject"), "data": f"cc:rej:{case.id}:{v}"}]])
+            {"number": case.number, "solution": solution}, buttons=_decision_buttons(case))
+        # The solution clock stops here (CMP-3); the customer's answer has its own reminder.
+        at = desk.calendar.add_working_days(now, desk.policy.decision_reminder_days)
+        await uow.due.schedule(key=f"decision:{case.id}:{v}", kind=DECISION_KIND, due_at=at,
+                               subject_id=str(case.id),
+                               payload={"solution": _fingerprint(solution)})
         view = await _view(uow, case, internal=True)
         await uow.commit()
         return view
+
+
+def _fingerprint(solution: str) -> str:
+    return hashlib.sha256(solution.encode()).hexdigest()[:16]
+
+
+def _decision_buttons(case: Case) -> list[list[dict[str, str]]]:
+    v = case.version
+    return [[{"msgid": N_("Yes, accept"), "data": f"cc:acc:{case.id}:{v}"},
+             {"msgid": N_("No, reject"), "data": f"cc:rej:{case.id}:{v}"}]]
 
 
 async def decide_solution(uow: UnitOfWork, actor: Actor, case_id: int, version: int, *,
@@ -786,7 +809,9 @@ async def _schedule_progress(uow: UnitOfWork, case: Case, now: datetime, desk: D
 
 
 def _stage_done(case: Case, stage: str, due: datetime) -> bool:
-    if case.status == CaseStatus.CLOSED:
+    if case.status in CLOCK_STOPPED:
+        # Sent, solved or closed: nothing to warn of or escalate. A rejected solution puts the
+        # case back to ACKNOWLEDGED and the ladder's remaining steps apply again.
         return True
     if stage == "ack":
         return case.acknowledged_at is not None
@@ -863,9 +888,23 @@ async def on_progress_due(uow: UnitOfWork, item: DueWork, now: datetime, late: b
         return
     if case.resolve_due_at.isoformat() != item.payload.get("due"):
         return  # the deadline moved since: its own reminders took over
-    await _tell_staff(uow, await _owners(uow, case), due_subject(item.key), S_PROGRESS_DUE,
-                      now, desk, {"number": case.number, "due": moment(case.resolve_due_at)})
+    if case.status == CaseStatus.ACKNOWLEDGED:  # not while the customer holds the solution
+        await _tell_staff(uow, await _owners(uow, case), due_subject(item.key), S_PROGRESS_DUE,
+                          now, desk, {"number": case.number,
+                                      "due": moment(case.resolve_due_at)})
     await _schedule_progress(uow, case, now, desk)
+
+
+async def on_decision_due(uow: UnitOfWork, item: DueWork, now: datetime, late: bool, *,
+                          desk: Desk) -> None:
+    """Remind the customer of a solution still waiting for their yes or no."""
+    case = await uow.cases.get(int(item.subject_id))
+    if (case is None or case.status != CaseStatus.SOLUTION_PROPOSED
+            or _fingerprint(case.solution or "") != item.payload.get("solution")):
+        return  # answered, or a newer proposal has its own reminder
+    await _tell_customer(uow, case, f"decision-reminder:{case.version}", C_DECISION_REMINDER,
+                         now, desk, {"number": case.number, "solution": case.solution or ""},
+                         buttons=_decision_buttons(case))
 
 
 async def on_task_due(uow: UnitOfWork, item: DueWork, now: datetime, late: bool, *,

@@ -214,6 +214,41 @@ async def test_nothing_fires_for_a_step_already_done(world):
     assert await messages(world, f"due:sla:{case_id}") == []
 
 
+async def test_a_sent_solution_stops_the_clock_and_the_customer_is_reminded(world):
+    """CMP-3 puts the deadline on sending the solution: waiting for the customer's answer is
+    neither overdue nor escalated; the customer gets a reminder of their own instead."""
+    case_id = await file(world)  # solve by Fri 27 Feb 17:55 (the holiday week in between)
+    kim = await staff(world, SERVICE_KIM, Role.SERVICE)
+    view = await casework.acknowledge(world(), kim, case_id, 1, now=FRIDAY_EVE
+                                      + timedelta(minutes=10), desk=DESK)
+    assert view.clock_running
+    sent = datetime(2026, 2, 26, 10, 0, tzinfo=SHANGHAI)  # Thursday, before the warning
+    view = await casework.propose(world(), kim, case_id, view.version, "Replace them.",
+                                  now=sent, desk=DESK)
+    assert not view.clock_running
+    sweeps = sweeper()
+    for day in (26, 27, 28):  # past the deadline and two ladder steps, the customer silent
+        await sweeps.sweep_due(world, datetime(2026, 2, day, 23, 0, tzinfo=SHANGHAI))
+    await sweeps.sweep_due(world, datetime(2026, 3, 1, 23, 0, tzinfo=SHANGHAI))
+    assert await messages(world, f"due:sla:{case_id}") == []
+    view = await casework.view_case(world(), kim, case_id=case_id)
+    assert view.escalation_level == 0 and not view.clock_running
+    assert "escalated" not in {e.kind for e in view.events}
+    # The customer is reminded two working days after the solution went out (Saturday 28th
+    # is a make-up workday), once, with the buttons of the current proposal.
+    reminders = await messages(world, f"case:{case_id}:decision-reminder")
+    assert [m[:2] for m in reminders] == [(ACME_CHEN.id, casework.C_DECISION_REMINDER)]
+    # Rejected: the case is back with the desk and the deadline counts again.
+    chen = await customer(world)
+    view = await casework.decide_solution(world(), chen, case_id, view.version, accept=False,
+                                          now=datetime(2026, 3, 2, 10, 0, tzinfo=SHANGHAI),
+                                          desk=DESK)
+    view = await casework.view_case(world(), kim, case_id=case_id)
+    assert view.status == CaseStatus.ACKNOWLEDGED and view.clock_running
+    await sweeps.sweep_due(world, datetime(2026, 3, 2, 23, 0, tzinfo=SHANGHAI))
+    assert [m[1] for m in await messages(world, f"due:sla:{case_id}")] == [casework.S_BREACH]
+
+
 async def test_an_urgent_case_alerts_the_lead_and_the_executive_at_once(world):
     case_id = await file(world, urgent=True)
     urgent = await messages(world, f"case:{case_id}:urgent")
