@@ -103,6 +103,9 @@ C_DEADLINE = N_("{number} needs more time to solve properly. We propose to have 
                 "by {due}. Do you agree?")
 C_DECISION_REMINDER = N_("A reminder: we sent you a solution for {number}:\n{solution}\n\n"
                          "Does this solve it for you?")
+C_REVIEW_CLOSED = N_("Thank you for your feedback on {number}. Our service lead has reviewed "
+                     "the case again and closed it. If anything is still not right, please "
+                     "tell us in a new case.")
 C_PROGRESS = N_("Progress on {number}: {text}")
 C_CLOSED = N_("{number} is closed. Thank you for your patience. How satisfied are you with "
               "how we handled it? (1 = very unsatisfied, 5 = very satisfied)")
@@ -692,6 +695,9 @@ async def close(uow: UnitOfWork, actor: Actor, case_id: int, version: int, *,
                               buttons=[[{"msgid": DONE_BUTTON, "data": f"ca:{action.id}"}]])
         if not reviewing:
             await _after_close(uow, case, customer.name, now, desk)
+        else:  # the low score came from the customer: they hear how the review ended
+            await _tell_customer(uow, case, f"review-closed:{case.version}", C_REVIEW_CLOSED,
+                                 now, desk, {"number": case.number})
         view = await _view(uow, case, internal=True)
         await uow.commit()
         return view

@@ -361,6 +361,14 @@ async def test_a_complaint_from_acknowledgment_to_closing_and_the_survey(world):
     assert [a[0] for a in report.open_actions] == [view.number]
     with pytest.raises(AccessDenied):  # the report is for leads and executives
         await casework.report(world(), kim, start=t, end=t)
+    # The lead closes the review; the customer who gave the low score hears of it, once.
+    view = await casework.close(world(), lead, case_id, view.version, root_cause=None,
+                                root_text="", action_text="", action_owner_id=None,
+                                action_due=None, now=t, desk=DESK)
+    assert view.status == CaseStatus.CLOSED
+    told = await messages(world, f"case:{case_id}:review-closed")
+    assert [m[:2] for m in told] == [(ACME_CHEN.id, casework.C_REVIEW_CLOSED)]
+    assert told[0][2].endswith(f":contact:{chen.contact_id}")
 
 
 async def test_an_agreed_deadline_replaces_the_old_ladder(world):
