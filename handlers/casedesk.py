@@ -35,11 +35,12 @@ from services.case_sla import Desk
 from services.cases import CATEGORY_LABEL, KIND_LABEL
 from services.casework import (
     DEPARTMENT_LABEL,
-    EVENT_LABEL,
     ROOT_CAUSE_LABEL,
     STATUS_LABEL,
     CaseMoved,
     CaseView,
+    event_label,
+    status_label,
 )
 from services.dialogs import DialogState
 
@@ -84,11 +85,12 @@ def card_text(t: Translator, context: BotContext, view: CaseView) -> str:
     category = t.gettext(CATEGORY_LABEL[view.category]) if view.category else kind
     lines = [head, f"{escape(view.company)} · {escape(category)}",
              t.gettext("Status: {status}").format(
-                 status=escape(t.gettext(STATUS_LABEL[view.status])))]
+                 status=escape(t.gettext(status_label(view.kind, view.status))))]
     lines.append(t.gettext("Assigned to: {name}").format(
         name=escape(view.assignee or t.gettext("nobody yet"))))
     if view.clock_running:  # a sent solution stops the clock (CMP-3)
         label = (N_("Acknowledge by: {due} ({left})") if view.status == CaseStatus.OPEN
+                 else N_("Answer by: {due} ({left})") if view.kind == CaseKind.INQUIRY
                  else N_("Solve by: {due} ({left})"))
         lines.append(t.gettext(label).format(due=escape(t.datetime(view.deadline)),
                                              left=escape(time_left(t, context, view.deadline))))
@@ -104,7 +106,9 @@ def card_text(t: Translator, context: BotContext, view: CaseView) -> str:
     if view.attachments:
         lines.append(t.gettext("Files: {count}").format(count=len(view.attachments)))
     if view.solution:
-        lines.append(t.gettext("Solution: {text}").format(text=escape(view.solution)))
+        shown = (t.gettext("Answer: {text}") if view.kind == CaseKind.INQUIRY
+                 else t.gettext("Solution: {text}"))
+        lines.append(shown.format(text=escape(view.solution)))
     for fwd in view.forwards:
         dept = t.gettext(DEPARTMENT_LABEL[fwd.department])
         state = (escape(fwd.answer) if fwd.answer else
@@ -114,7 +118,7 @@ def card_text(t: Translator, context: BotContext, view: CaseView) -> str:
         lines.append("")
         lines.append("<b>" + escape(t.gettext("Timeline")) + "</b>")
         for event in view.events[-10:]:
-            what = t.gettext(EVENT_LABEL.get(event.kind, event.kind))
+            what = t.gettext(event_label(view.kind, event.kind))
             text = f" — {escape(event.text[:200])}" if event.text else ""
             lines.append(f"• {escape(t.datetime(event.at))} {escape(what)} "
                          f"({escape(event.actor)}){text}")
@@ -191,7 +195,7 @@ async def _send_queue(update: Update, context: BotContext, page: int) -> None:
     for view in result.items:
         mark = "🔴 " if view.urgent else ""
         line = (f"{mark}<b>{escape(view.number)}</b> · {escape(view.company)} · "
-                f"{escape(t.gettext(STATUS_LABEL[view.status]))}")
+                f"{escape(t.gettext(status_label(view.kind, view.status)))}")
         if view.clock_running:
             line += f" · {escape(time_left(t, context, view.deadline))}"
         lines.append(line)
@@ -371,7 +375,9 @@ async def cb_customer(update: Update, context: BotContext, data: cb.CustomerCase
     await query.answer()
     await _drop_buttons(update)
     if data.act == "acc":
-        text = t.gettext("Thank you. We are glad it is solved.")
+        text = (t.gettext("Thank you. We are glad we could help.")
+                if view.kind == CaseKind.INQUIRY
+                else t.gettext("Thank you. We are glad it is solved."))
     elif data.act == "rej":
         text = t.gettext("Understood. {number} goes back to customer service, who will come "
                          "back to you.").format(number=view.number)
@@ -444,8 +450,9 @@ async def cb_ref(update: Update, context: BotContext, data: cb.Ref) -> None:
 TEXT_STEPS = {
     "note": N_("Send the note for {number} (staff only will see it)."),
     "fwd": N_("Which department should give input on {number}?"),
-    "prop": N_("Send the solution (or answer) for {number}; the customer will be asked to "
-               "accept it."),
+    "prop": N_("Send the solution for {number}; the customer will be asked to accept it."),
+    "prop_inq": N_("Send the answer to {number}; the customer will be asked whether it "
+                   "helps."),
     "dl": N_("Send the new deadline for {number} as a date (YYYY-MM-DD); the customer will be "
              "asked to agree."),
     "prg": N_("Send the progress update for {number}; the customer will receive it."),
@@ -485,7 +492,8 @@ class CaseActionDialog(StepDialog):
                 return
             step = "cause"
         await self._go(update, context, step, {"case": view.case_id, "v": view.version,
-                                               "number": view.number})
+                                               "number": view.number,
+                                               "inquiry": view.kind == CaseKind.INQUIRY})
 
     async def begin_reply(self, update: Update, context: BotContext, forward_id: int) -> None:
         number = await casework.forward_number(context.uow(), context.me, forward_id)
@@ -499,7 +507,8 @@ class CaseActionDialog(StepDialog):
         params = {"number": data.get("number", ""),
                   "department": t.gettext(DEPARTMENT_LABEL[Department(data["dept"])])
                   if data.get("dept") else ""}
-        text = t.gettext(TEXT_STEPS[state.step]).format(**params)
+        step = "prop_inq" if state.step == "prop" and data.get("inquiry") else state.step
+        text = t.gettext(TEXT_STEPS[step]).format(**params)
         rows: list[list[InlineKeyboardButton]] = []
 
         def choice(label: str, value: str) -> InlineKeyboardButton:

@@ -314,17 +314,25 @@ async def cmd_cases(update: Update, context: BotContext) -> None:
         title = t.gettext("Your cases")
         lines = [f"<b>{escape(title)}</b>"]
         for card in found:
+            inquiry = card.kind == CaseKind.INQUIRY
+            status = (N_("Answered, waiting for your reply")
+                      if inquiry and card.status.value == "solution_proposed"
+                      else STATUS_LABEL[card.status.value])
             lines.append(t.gettext("• {number} · {date} · {status}").format(
                 number=escape(card.number), date=escape(t.date(card.opened_at.date())),
-                status=escape(t.gettext(STATUS_LABEL[card.status.value]))))
+                status=escape(t.gettext(status))))
             if card.status.value == "open":
                 lines.append("  " + t.gettext("Acknowledgment due by {due}").format(
                     due=escape(t.datetime(card.ack_due_at))))
             elif card.status.value == "acknowledged":
-                lines.append("  " + t.gettext("Solution due by {due}").format(
+                due_by = (t.gettext("Answer due by {due}") if inquiry
+                          else t.gettext("Solution due by {due}"))
+                lines.append("  " + due_by.format(
                     due=escape(t.datetime(card.resolve_due_at))))
             elif card.status.value == "solution_proposed":
-                lines.append("  " + t.gettext("Please answer the proposed solution we sent "
-                                              "you."))
+                lines.append("  " + (t.gettext("Please tell us whether our answer helps.")
+                                     if inquiry else
+                                     t.gettext("Please answer the proposed solution we sent "
+                                               "you.")))
         text = "\n".join(lines)
     await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML)

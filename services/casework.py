@@ -60,6 +60,32 @@ STATUS_LABEL = {
     CaseStatus.CLOSED: N_("Closed"),
     CaseStatus.REOPENED: N_("Reopened for review"),
 }
+# An inquiry is answered, not solved (SVC-3): its own words wherever they differ.
+INQUIRY_STATUS_LABEL = {
+    CaseStatus.SOLUTION_PROPOSED: N_("Answered, waiting for the customer"),
+    CaseStatus.RESOLVED: N_("Answered, being closed"),
+}
+INQUIRY_EVENT_LABEL = {
+    "proposed": N_("Answer sent"),
+    "accepted": N_("Customer accepted the answer"),
+    "rejected": N_("Customer found the answer unhelpful"),
+}
+
+
+def status_label(kind: CaseKind, status: CaseStatus) -> str:
+    """The msgid naming a status, in the words of the case's kind."""
+    if kind == CaseKind.INQUIRY and status in INQUIRY_STATUS_LABEL:
+        return INQUIRY_STATUS_LABEL[status]
+    return STATUS_LABEL[status]
+
+
+def event_label(kind: CaseKind, event: str) -> str:
+    """The msgid naming a timeline event, in the words of the case's kind."""
+    if kind == CaseKind.INQUIRY and event in INQUIRY_EVENT_LABEL:
+        return INQUIRY_EVENT_LABEL[event]
+    return EVENT_LABEL.get(event, event)
+
+
 ROOT_CAUSE_LABEL = {
     RootCause.MATERIAL: N_("Materials or supplier"),
     RootCause.PRODUCTION: N_("Production or quality control"),
@@ -98,6 +124,11 @@ EVENT_LABEL = {
 # Messages (outbox msgids); the customer's are in their language, staff's in theirs.
 C_ACKNOWLEDGED = N_("Your {kind} {number} was acknowledged by {name}. We will come back "
                     "with a solution by {due}.")
+C_ACK_INQUIRY = N_("Your inquiry {number} was acknowledged by {name}. We will answer it by "
+                   "{due}.")
+C_ANSWERED = N_("Our answer to {number}:\n{solution}\n\nDoes this answer your question?")
+C_ANSWER_REMINDER = N_("A reminder: we answered {number}:\n{solution}\n\nDoes this answer "
+                       "your question?")
 C_PROPOSED = N_("Proposed solution for {number}:\n{solution}\n\nDoes this solve it for you?")
 C_DEADLINE = N_("{number} needs more time to solve properly. We propose to have it solved "
                 "by {due}. Do you agree?")
@@ -119,6 +150,8 @@ S_ACCEPTED = N_("The customer accepted the solution for {number}. Please close i
                 "root cause and the corrective action.")
 S_REJECTED = N_("The customer rejected the solution for {number}. It is back with you; "
                 "deadline {due}.")
+S_ANSWER_REJECTED = N_("The customer says the answer to {number} does not help. It is back "
+                       "with you; deadline {due}.")
 S_DEADLINE_AGREED = N_("The customer agreed the new deadline for {number}: {due}.")
 S_DEADLINE_DECLINED = N_("The customer did not agree a new deadline for {number}; the "
                          "deadline stays {due}.")
@@ -137,6 +170,7 @@ S_FOLLOW_UP = N_("Please visit {company} to follow up on {number} by {due}.")
 S_TASK_LATE = N_("Overdue: the follow-up visit to {company} about {number} was due by {due}.")
 STEP_ACK = N_("acknowledged")
 STEP_SOLVE = N_("solved")
+STEP_ANSWER = N_("answered")
 DONE_BUTTON = N_("Done")
 
 
@@ -414,7 +448,8 @@ async def acknowledge(uow: UnitOfWork, actor: Actor, case_id: int, version: int,
         customer = await uow.customers.get(case.customer_id)
         params = _base(case, customer.name) | {
             "name": actor.staff_name or "", "due": moment(case.resolve_due_at)}
-        await _tell_customer(uow, case, "ack", C_ACKNOWLEDGED, now, desk, params)
+        await _tell_customer(uow, case, "ack", C_ACK_INQUIRY if case.kind == CaseKind.INQUIRY
+                             else C_ACKNOWLEDGED, now, desk, params)
         view = await _view(uow, case, internal=True)
         await uow.commit()
         return view
@@ -523,7 +558,8 @@ async def propose(uow: UnitOfWork, actor: Actor, case_id: int, version: int, sol
         _event(uow, case, actor, now, "proposed", solution, internal=False)
         v = case.version
         await _tell_customer(
-            uow, case, f"proposal:{v}", C_PROPOSED, now, desk,
+            uow, case, f"proposal:{v}",
+            C_ANSWERED if case.kind == CaseKind.INQUIRY else C_PROPOSED, now, desk,
             {"number": case.number, "solution": solution}, buttons=_decision_buttons(case))
         # The solution clock stops here (CMP-3); the customer's answer has its own reminder.
         at = desk.calendar.add_working_days(now, desk.policy.decision_reminder_days)
@@ -571,7 +607,9 @@ async def decide_solution(uow: UnitOfWork, actor: Actor, case_id: int, version: 
                                  status=CaseStatus.ACKNOWLEDGED)
             _event(uow, case, actor, now, "rejected", internal=False)
             await _tell_staff(uow, await _owners(uow, case),
-                              f"case:{case.id}:rejected:{case.version}", S_REJECTED, now, desk,
+                              f"case:{case.id}:rejected:{case.version}",
+                              S_ANSWER_REJECTED if case.kind == CaseKind.INQUIRY
+                              else S_REJECTED, now, desk,
                               _base(case, customer.name) | {"due": moment(case.resolve_due_at)})
         view = await _view(uow, case, internal=False)
         await uow.commit()
@@ -835,7 +873,9 @@ async def on_sla_due(uow: UnitOfWork, item: DueWork, now: datetime, late: bool, 
         return
     customer = await uow.customers.get(case.customer_id)
     params = _base(case, customer.name) | {
-        "due": moment(due), "step": label(STEP_ACK if stage == "ack" else STEP_SOLVE)}
+        "due": moment(due), "step": label(
+            STEP_ACK if stage == "ack"
+            else STEP_ANSWER if case.kind == CaseKind.INQUIRY else STEP_SOLVE)}
     if step == "warn":
         await _tell_staff(uow, await _owners(uow, case), due_subject(item.key), S_WARN, now,
                           desk, params)
@@ -908,8 +948,10 @@ async def on_decision_due(uow: UnitOfWork, item: DueWork, now: datetime, late: b
     if (case is None or case.status != CaseStatus.SOLUTION_PROPOSED
             or _fingerprint(case.solution or "") != item.payload.get("solution")):
         return  # answered, or a newer proposal has its own reminder
-    await _tell_customer(uow, case, f"decision-reminder:{case.version}", C_DECISION_REMINDER,
-                         now, desk, {"number": case.number, "solution": case.solution or ""},
+    await _tell_customer(uow, case, f"decision-reminder:{case.version}",
+                         C_ANSWER_REMINDER if case.kind == CaseKind.INQUIRY
+                         else C_DECISION_REMINDER, now, desk,
+                         {"number": case.number, "solution": case.solution or ""},
                          buttons=_decision_buttons(case))
 
 

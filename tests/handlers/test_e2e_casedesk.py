@@ -30,7 +30,8 @@ async def world(uow_factory, tmp_path, now: datetime):
     return uow_factory
 
 
-async def file_complaint(world, h: Harness) -> None:
+async def file_complaint(world, h: Harness, kind: CaseKind = CaseKind.COMPLAINT,
+                         description: str = "第三批鋼管有明顯鏽蝕。") -> None:
     """Chen (Acme) links and a complaint is filed through the service the dialog uses."""
     from domain.calendar import WorkingCalendar
     from domain.cases import CasePolicy
@@ -38,8 +39,9 @@ async def file_complaint(world, h: Harness) -> None:
     async with world() as uow:
         contact = await uow.contacts.get_by_telegram_id(ACME_CHEN.id)
         await open_case(uow, customer_id=contact.customer_id, contact_id=contact.id,
-                        kind=CaseKind.COMPLAINT, category=Category.QUALITY, order_id=None,
-                        description="第三批鋼管有明顯鏽蝕。", urgent=False, attachments=[],
+                        kind=kind, order_id=None, description=description, urgent=False,
+                        category=Category.QUALITY if kind == CaseKind.COMPLAINT else None,
+                        attachments=[],
                         now=FRIDAY, calendar=WorkingCalendar("CN", "Asia/Shanghai"),
                         policy=CasePolicy(), default_locale="en", actor_label="test")
         await uow.commit()
@@ -80,6 +82,30 @@ async def test_the_queue_shows_a_case_overdue_by_minutes(world, db_url):
         assert "overdue by 40 min" in queue["text"] and "left" not in queue["text"]
         [queue] = await h.say(SERVICE_LEAD_LUO, "/queue")
         assert "已逾期 40 分钟" in queue["text"]
+
+
+async def test_an_inquiry_is_answered_in_its_own_words(world, db_url):
+    """Staff read what an inquiry asks and send an answer; the customer is asked whether it
+    helps, not whether it solves anything."""
+    token = await invite_token(world, "ACME", FRIDAY)
+    async with running_bot(db_url, lambda: FRIDAY, timezone="Asia/Shanghai",
+                           holiday_region="CN") as h:
+        await h.say(ACME_CHEN, f"/start {token}")
+        await file_complaint(world, h, CaseKind.INQUIRY, "Do you ship to Macau?")
+        new = await wait_text(h, SERVICE_KIM, "New inquiry INQ-000001")
+        assert "Do you ship to Macau?" in new["text"] and ": inquiry" not in new["text"]
+        [card] = await h.say(SERVICE_KIM, "/case INQ-000001")
+        _, [card] = await press_for(h, SERVICE_KIM, card, "cs:ack:")
+        assert "Answer by:" in card["text"] and "Solve by" not in card["text"]
+        _, [ask] = await press_for(h, SERVICE_KIM, card, "cs:prop:")
+        assert "Send the answer to INQ-000001" in ask["text"]
+        [_, card] = await h.say(SERVICE_KIM, "Yes, weekly from Zhuhai.", replies=2)
+        assert "Answer: Yes, weekly" in card["text"] and "Answer sent" in card["text"]
+        assert "Answered, waiting for the customer" in card["text"]
+        answer = await wait_text(h, ACME_CHEN, "Zhuhai")
+        assert "答覆" in answer["text"] and "解決" not in answer["text"]
+        [mine] = await h.say(ACME_CHEN, "/cases")
+        assert "請告訴我們這個答覆是否有幫助" in mine["text"]
 
 
 async def test_the_desk_handles_a_complaint_from_queue_to_survey(world, db_url):

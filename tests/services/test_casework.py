@@ -24,7 +24,7 @@ from domain.cases import (
 )
 from domain.enums import Role
 from domain.errors import AccessDenied, DomainError, NotFound
-from services import casework, identity
+from services import cases, casework, identity
 from services.cards import Actor
 from services.case_sla import Desk
 from services.cases import open_case
@@ -247,6 +247,38 @@ async def test_a_sent_solution_stops_the_clock_and_the_customer_is_reminded(worl
     assert view.status == CaseStatus.ACKNOWLEDGED and view.clock_running
     await sweeps.sweep_due(world, datetime(2026, 3, 2, 23, 0, tzinfo=SHANGHAI))
     assert [m[1] for m in await messages(world, f"due:sla:{case_id}")] == [casework.S_BREACH]
+
+
+async def test_an_inquiry_is_answered_not_solved_in_every_message(world):
+    """SVC-3: an inquiry gets an answer; staff read what it asks, not "inquiry" twice."""
+    case_id = await file(world, kind=CaseKind.INQUIRY)
+    async with world() as uow:
+        rows = (await uow.session.execute(select(OutboxMessage).where(
+            OutboxMessage.idempotency_key.startswith(f"case:{case_id}:new")))).scalars().all()
+    assert {r.payload["msgid"] for r in rows} == {cases.NEW_INQUIRY}
+    assert rows[0].payload["params"]["summary"] == "The pipes arrived rusty."
+    kim = await staff(world, SERVICE_KIM, Role.SERVICE)
+    chen = await customer(world)
+    t = FRIDAY_EVE
+    view = await casework.acknowledge(world(), kim, case_id, 1, now=t, desk=DESK)
+    view = await casework.propose(world(), kim, case_id, view.version, "Next Monday.",
+                                  now=t, desk=DESK)
+    assert casework.status_label(view.kind, view.status) == "Answered, waiting for the customer"
+    view = await casework.decide_solution(world(), chen, case_id, view.version, accept=False,
+                                          now=t, desk=DESK)
+    to_customer = [m[1] for m in await messages(world, f"case:{case_id}:")
+                   if m[0] == ACME_CHEN.id]
+    assert to_customer == [casework.C_ACK_INQUIRY, casework.C_ANSWERED]
+    rejected = await messages(world, f"case:{case_id}:rejected")
+    assert {m[1] for m in rejected} == {casework.S_ANSWER_REJECTED}
+    # The ladder speaks of answering: a missed inquiry deadline is not "to be solved".
+    await sweeper().sweep_due(world, datetime(2026, 2, 24, 23, 0, tzinfo=SHANGHAI))
+    async with world() as uow:
+        rows = (await uow.session.execute(select(OutboxMessage).where(
+            OutboxMessage.idempotency_key.startswith(f"due:sla:{case_id}:resolve"))
+        )).scalars().all()
+    assert rows and {r.payload["params"]["step"]["label"] for r in rows} == {
+        casework.STEP_ANSWER}
 
 
 async def test_an_urgent_case_alerts_the_lead_and_the_executive_at_once(world):
