@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
 from domain.calendar import WorkingCalendar
@@ -139,6 +139,10 @@ def check_description(text: str) -> str:
     return text
 
 
+# Local opening and closing hours when no policy says otherwise (settings `business_hours`).
+BUSINESS_HOURS = (9, 18)
+
+
 @dataclass(frozen=True)
 class Deadlines:
     """When a new case must be acknowledged and answered or solved."""
@@ -192,9 +196,6 @@ class CasePolicy:
     business_hours: tuple[int, int] = (9, 18)  # reminders go out within these local hours
 
 
-# Local opening and closing hours when no policy says otherwise (settings `business_hours`).
-BUSINESS_HOURS = (9, 18)
-
 # The escalation ladder (CMP-3): who hears of a breach at each level.
 LADDER = ("assignee", "service_lead", "executive")
 
@@ -213,6 +214,37 @@ def warning_at(start: datetime, due: datetime, calendar: WorkingCalendar, share:
         return None
     at = calendar.business_time_before(due, total * share, business_hours)
     return max(at, start)
+
+
+@dataclass(frozen=True)
+class SaidDeadline:
+    """A deadline as people say it: a day, and a time of day or the end of the working day."""
+
+    day: date
+    at: time | None  # None: by the end of that working day
+
+
+def as_said(due: datetime, calendar: WorkingCalendar,
+            business_hours: tuple[int, int] = BUSINESS_HOURS) -> SaidDeadline:
+    """Say a deadline in the company's time zone the way people do.
+
+    A deadline counted in whole working days from a holiday or weekend lands on 00:00 of the
+    next working day; in working time that is the end of the last working day before it, so
+    "Tue 8 Dec, 00:00" is said "Mon 7 Dec, end of the working day". A deadline at closing
+    time is said the same way.
+    """
+    local = due.astimezone(calendar.tz)
+    clock = local.time().replace(second=0, microsecond=0, tzinfo=None)
+    if clock == time(0):
+        day = local.date() - timedelta(days=1)
+        for _ in range(366):  # a holiday block before it: the last working day
+            if calendar.is_working_day(day):
+                break
+            day -= timedelta(days=1)
+        return SaidDeadline(day, None)
+    if business_hours[1] < 24 and clock == time(business_hours[1]):
+        return SaidDeadline(local.date(), None)
+    return SaidDeadline(local.date(), clock)
 
 
 @dataclass(frozen=True)

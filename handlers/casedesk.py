@@ -29,7 +29,7 @@ from handlers.common import cb_stale
 from handlers.context import BotContext, Translator
 from handlers.dialogs import StepDialog, register_dialog
 from handlers.errors import error_text
-from handlers.render import parse_day, send_files, split_text
+from handlers.render import deadline_text, parse_day, send_files, split_text
 from services import casework, dialogs
 from services.case_sla import Desk
 from services.cases import CATEGORY_LABEL, KIND_LABEL
@@ -92,13 +92,13 @@ def card_text(t: Translator, context: BotContext, view: CaseView) -> str:
         label = (N_("Acknowledge by: {due} ({left})") if view.status == CaseStatus.OPEN
                  else N_("Answer by: {due} ({left})") if view.kind == CaseKind.INQUIRY
                  else N_("Solve by: {due} ({left})"))
-        lines.append(t.gettext(label).format(due=escape(t.datetime(view.deadline)),
+        lines.append(t.gettext(label).format(due=escape(deadline_text(t, context, view.deadline)),
                                              left=escape(time_left(t, context, view.deadline))))
     if view.deadline_agreed:
         lines.append(t.gettext("The customer agreed this deadline."))
     if view.proposed_due_at is not None:
         lines.append(t.gettext("New deadline proposed, waiting for the customer: {due}").format(
-            due=escape(t.datetime(view.proposed_due_at))))
+            due=escape(deadline_text(t, context, view.proposed_due_at))))
     if view.escalation_level and view.clock_running:
         lines.append(t.gettext("Escalation level: {level}").format(level=view.escalation_level))
     lines.append("")
@@ -112,7 +112,8 @@ def card_text(t: Translator, context: BotContext, view: CaseView) -> str:
     for fwd in view.forwards:
         dept = t.gettext(DEPARTMENT_LABEL[fwd.department])
         state = (escape(fwd.answer) if fwd.answer else
-                 t.gettext("waiting, due {due}").format(due=escape(t.datetime(fwd.due_at))))
+                 t.gettext("waiting, due {due}").format(
+                     due=escape(deadline_text(t, context, fwd.due_at))))
         lines.append(f"↪ {escape(dept)}: {escape(fwd.question)} → {state}")
     if view.events:
         lines.append("")
@@ -383,10 +384,10 @@ async def cb_customer(update: Update, context: BotContext, data: cb.CustomerCase
                          "back to you.").format(number=view.number)
     elif data.act == "dly":
         text = t.gettext("Thank you. The new deadline for {number} is {due}.").format(
-            number=view.number, due=t.datetime(view.resolve_due_at))
+            number=view.number, due=deadline_text(t, context, view.resolve_due_at))
     else:
         text = t.gettext("Understood. The deadline for {number} stays {due}.").format(
-            number=view.number, due=t.datetime(view.resolve_due_at))
+            number=view.number, due=deadline_text(t, context, view.resolve_due_at))
     chat = update.effective_chat
     assert chat is not None
     await context.bot.send_message(chat.id, text)

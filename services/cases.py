@@ -28,7 +28,7 @@ from domain.keys import Recipient, message_key
 from services.audit import audit
 from services.cards import Actor
 from services.case_sla import Desk, schedule_new_case
-from services.notify import label, moment, notify, recipient_locale
+from services.notify import label, notify, recipient_locale, said_deadline
 from services.ports import UnitOfWork
 
 KIND_LABEL = {CaseKind.COMPLAINT: N_("complaint"), CaseKind.INQUIRY: N_("inquiry")}
@@ -124,7 +124,7 @@ async def open_case(
     params = {
         "kind": label(KIND_LABEL[kind]), "number": case.number, "company": customer.name,
         "category": label(CATEGORY_LABEL[category] if category else KIND_LABEL[kind]),
-        "due": moment(due.ack_due),
+        "due": said_deadline(due.ack_due, calendar, policy.business_hours),
         # An inquiry has no category: staff read what it asks, not "inquiry" twice.
         "summary": description if len(description) <= SUMMARY_CHARS
         else description[:SUMMARY_CHARS - 1].rstrip() + "…",

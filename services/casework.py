@@ -37,7 +37,14 @@ from services.audit import audit
 from services.cards import Actor
 from services.case_sla import Desk, cancel_sla, schedule_sla
 from services.cases import KIND_LABEL
-from services.notify import label, moment, notify, recipient_locale, role_ids, tell_staff
+from services.notify import (
+    label,
+    notify,
+    recipient_locale,
+    role_ids,
+    said_deadline,
+    tell_staff,
+)
 from services.ports import UnitOfWork
 
 if TYPE_CHECKING:
@@ -447,7 +454,7 @@ async def acknowledge(uow: UnitOfWork, actor: Actor, case_id: int, version: int,
         await cancel_sla(uow, case, "ack", case.ack_due_at)
         customer = await uow.customers.get(case.customer_id)
         params = _base(case, customer.name) | {
-            "name": actor.staff_name or "", "due": moment(case.resolve_due_at)}
+            "name": actor.staff_name or "", "due": _due(desk, case.resolve_due_at)}
         await _tell_customer(uow, case, "ack", C_ACK_INQUIRY if case.kind == CaseKind.INQUIRY
                              else C_ACKNOWLEDGED, now, desk, params)
         view = await _view(uow, case, internal=True)
@@ -472,7 +479,7 @@ async def assign(uow: UnitOfWork, actor: Actor, case_id: int, version: int, *,
             customer = await uow.customers.get(case.customer_id)
             params = _base(case, customer.name) | {
                 "name": actor.staff_name or "",
-                "due": moment(case.ack_due_at if case.status == CaseStatus.OPEN
+                "due": _due(desk, case.ack_due_at if case.status == CaseStatus.OPEN
                               else case.resolve_due_at)}
             await _tell_staff(uow, [target], f"case:{case.id}:assigned:{case.version}",
                               S_ASSIGNED, now, desk, params)
@@ -512,7 +519,7 @@ async def forward(uow: UnitOfWork, actor: Actor, case_id: int, version: int, *,
         customer = await uow.customers.get(case.customer_id)
         params = _base(case, customer.name) | {
             "name": actor.staff_name or "", "department": label(DEPARTMENT_LABEL[department]),
-            "question": question, "due": moment(due)}
+            "question": question, "due": _due(desk, due)}
         await _tell_staff(uow, await _role_ids(uow, role), f"case:{case.id}:fwd:{fwd.id}",
                           S_FORWARD, now, desk, params,
                           buttons=[[{"msgid": N_("Reply"), "data": f"fw:{fwd.id}"}]])
@@ -571,6 +578,11 @@ async def propose(uow: UnitOfWork, actor: Actor, case_id: int, version: int, sol
         return view
 
 
+def _due(desk: Desk, due: datetime) -> dict[str, Any]:
+    """A deadline parameter as people say it, in the company's time zone."""
+    return said_deadline(due, desk.calendar, desk.policy.business_hours)
+
+
 def _fingerprint(solution: str) -> str:
     return hashlib.sha256(solution.encode()).hexdigest()[:16]
 
@@ -610,7 +622,8 @@ async def decide_solution(uow: UnitOfWork, actor: Actor, case_id: int, version: 
                               f"case:{case.id}:rejected:{case.version}",
                               S_ANSWER_REJECTED if case.kind == CaseKind.INQUIRY
                               else S_REJECTED, now, desk,
-                              _base(case, customer.name) | {"due": moment(case.resolve_due_at)})
+                              _base(case, customer.name)
+                              | {"due": _due(desk, case.resolve_due_at)})
         view = await _view(uow, case, internal=False)
         await uow.commit()
         return view
@@ -638,7 +651,7 @@ async def propose_deadline(uow: UnitOfWork, actor: Actor, case_id: int, version:
         v = case.version
         await _tell_customer(
             uow, case, f"deadline:{v}", C_DEADLINE, now, desk,
-            {"number": case.number, "due": moment(due)},
+            {"number": case.number, "due": _due(desk, due)},
             buttons=[[{"msgid": N_("Agree"), "data": f"cc:dly:{case.id}:{v}"},
                       {"msgid": N_("Do not agree"), "data": f"cc:dln:{case.id}:{v}"}]])
         view = await _view(uow, case, internal=True)
@@ -675,7 +688,7 @@ async def decide_deadline(uow: UnitOfWork, actor: Actor, case_id: int, version: 
             msgid = S_DEADLINE_DECLINED
         await _tell_staff(uow, await _owners(uow, case), f"case:{case.id}:dl:{case.version}",
                           msgid, now, desk,
-                          _base(case, customer.name) | {"due": moment(case.resolve_due_at)})
+                          _base(case, customer.name) | {"due": _due(desk, case.resolve_due_at)})
         view = await _view(uow, case, internal=False)
         await uow.commit()
         return view
@@ -729,7 +742,7 @@ async def close(uow: UnitOfWork, actor: Actor, case_id: int, version: int, *,
                                    subject_id=str(action.id))
             await _tell_staff(uow, [owner.id], f"case:{case.id}:action:{action.id}",
                               S_ACTION_ASSIGNED, now, desk,
-                              {"number": case.number, "due": moment(due), "text": action_text},
+                              {"number": case.number, "due": _due(desk, due), "text": action_text},
                               buttons=[[{"msgid": DONE_BUTTON, "data": f"ca:{action.id}"}]])
         if not reviewing:
             await _after_close(uow, case, customer.name, now, desk)
@@ -759,7 +772,7 @@ async def _after_close(uow: UnitOfWork, case: Case, company: str, now: datetime,
     await uow.due.schedule(key=f"task:{task.id}", kind=TASK_KIND, due_at=due,
                            subject_id=str(task.id))
     await _tell_staff(uow, [customer.owner_id], f"case:{case.id}:followup", S_FOLLOW_UP, now,
-                      desk, {"number": case.number, "company": company, "due": moment(due)},
+                      desk, {"number": case.number, "company": company, "due": _due(desk, due)},
                       buttons=[[{"msgid": DONE_BUTTON, "data": f"tk:{task.id}"}]])
 
 
@@ -873,7 +886,7 @@ async def on_sla_due(uow: UnitOfWork, item: DueWork, now: datetime, late: bool, 
         return
     customer = await uow.customers.get(case.customer_id)
     params = _base(case, customer.name) | {
-        "due": moment(due), "step": label(
+        "due": _due(desk, due), "step": label(
             STEP_ACK if stage == "ack"
             else STEP_ANSWER if case.kind == CaseKind.INQUIRY else STEP_SOLVE)}
     if step == "warn":
@@ -908,7 +921,7 @@ async def on_forward_due(uow: UnitOfWork, item: DueWork, now: datetime, late: bo
         return
     department = Department(fwd.role.value)
     params = {"number": case.number, "department": label(DEPARTMENT_LABEL[department]),
-              "due": moment(fwd.due_at)}
+              "due": _due(desk, fwd.due_at)}
     await _tell_staff(uow, [*await _role_ids(uow, fwd.role), fwd.asked_by_id],
                       due_subject(item.key), S_FORWARD_LATE, now, desk, params)
 
@@ -921,7 +934,7 @@ async def on_action_due(uow: UnitOfWork, item: DueWork, now: datetime, late: boo
     case = await _load(uow, action.case_id)
     await _tell_staff(uow, [action.owner_id, *await _role_ids(uow, Role.SERVICE_LEAD)],
                       due_subject(item.key), S_ACTION_LATE, now, desk,
-                      {"number": case.number, "due": moment(action.due_at),
+                      {"number": case.number, "due": _due(desk, action.due_at),
                        "text": action.text},
                       buttons=[[{"msgid": DONE_BUTTON, "data": f"ca:{action.id}"}]])
 
@@ -937,7 +950,7 @@ async def on_progress_due(uow: UnitOfWork, item: DueWork, now: datetime, late: b
     if case.status == CaseStatus.ACKNOWLEDGED:  # not while the customer holds the solution
         await _tell_staff(uow, await _owners(uow, case), due_subject(item.key), S_PROGRESS_DUE,
                           now, desk, {"number": case.number,
-                                      "due": moment(case.resolve_due_at)})
+                                      "due": _due(desk, case.resolve_due_at)})
     await _schedule_progress(uow, case, now, desk)
 
 
@@ -963,7 +976,7 @@ async def on_task_due(uow: UnitOfWork, item: DueWork, now: datetime, late: bool,
     customer = await uow.customers.get(task.customer_id)
     await _tell_staff(uow, [task.owner_id], due_subject(item.key), S_TASK_LATE, now, desk,
                       {"company": customer.name, "number": task.text,
-                       "due": moment(task.due_at)},
+                       "due": _due(desk, task.due_at)},
                       buttons=[[{"msgid": DONE_BUTTON, "data": f"tk:{task.id}"}]])
 
 

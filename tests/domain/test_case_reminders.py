@@ -14,7 +14,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from domain.calendar import WorkingCalendar
-from domain.cases import CaseKind, TimeLeft, case_deadlines, warning_at, working_left
+from domain.cases import (
+    CaseKind,
+    TimeLeft,
+    as_said,
+    case_deadlines,
+    warning_at,
+    working_left,
+)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CN = WorkingCalendar("CN", "Asia/Shanghai")
@@ -127,3 +134,16 @@ def test_no_reminder_without_business_time() -> None:
 ])
 def test_working_left_keeps_the_sign(now: str, due: str, expected: TimeLeft) -> None:
     assert working_left(at(now), at(due), CN) == expected
+
+
+@pytest.mark.parametrize(("due", "day", "clock"), [
+    ("2026-12-08 00:00", "2026-12-07", None),  # Tue 00:00 is the end of Monday's work
+    ("2026-12-07 00:00", "2026-12-04", None),  # Mon 00:00: the weekend is skipped
+    ("2026-10-08 00:00", "2026-09-30", None),  # after National Day: Wed 30 Sep
+    ("2026-12-07 18:00", "2026-12-07", None),  # at closing time
+    ("2026-12-07 10:03", "2026-12-07", time(10, 3)),
+    ("2026-10-10 17:55", "2026-10-10", time(17, 55)),  # a make-up Saturday
+])
+def test_deadlines_are_said_as_people_say_them(due: str, day: str, clock: time | None) -> None:
+    said = as_said(at(due), CN)
+    assert (said.day.isoformat(), said.at) == (day, clock)

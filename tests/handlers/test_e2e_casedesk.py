@@ -97,6 +97,9 @@ async def test_an_inquiry_is_answered_in_its_own_words(world, db_url):
         [card] = await h.say(SERVICE_KIM, "/case INQ-000001")
         _, [card] = await press_for(h, SERVICE_KIM, card, "cs:ack:")
         assert "Answer by:" in card["text"] and "Solve by" not in card["text"]
+        assert "Answer by: Tue, Dec 1, 10:00" in card["text"].replace("\u202f", " ")
+        ack = await wait_text(h, ACME_CHEN, "INQ-000001")  # the outbox says it the same way
+        assert "12月1日週二 上午10:00" in ack["text"]
         _, [ask] = await press_for(h, SERVICE_KIM, card, "cs:prop:")
         assert "Send the answer to INQ-000001" in ask["text"]
         [_, card] = await h.say(SERVICE_KIM, "Yes, weekly from Zhuhai.", replies=2)

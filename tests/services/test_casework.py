@@ -281,6 +281,17 @@ async def test_an_inquiry_is_answered_not_solved_in_every_message(world):
         casework.STEP_ANSWER}
 
 
+async def test_a_deadline_counted_from_a_holiday_is_said_as_the_end_of_a_working_day(world):
+    """Filed on Sunday in the Spring Festival week, acknowledgment is due Wed 25 Feb 00:00:
+    staff read "Tue 24 Feb, end of the working day", not a midnight (issue 13.6)."""
+    case_id = await file(world, at=datetime(2026, 2, 22, 10, 0, tzinfo=SHANGHAI))
+    async with world() as uow:
+        rows = (await uow.session.execute(select(OutboxMessage).where(
+            OutboxMessage.idempotency_key.startswith(f"case:{case_id}:new")))).scalars().all()
+    assert rows and {tuple(r.payload["params"]["due"]["deadline"]) for r in rows} == {
+        ("2026-02-24", None)}
+
+
 async def test_an_urgent_case_alerts_the_lead_and_the_executive_at_once(world):
     case_id = await file(world, urgent=True)
     urgent = await messages(world, f"case:{case_id}:urgent")
