@@ -199,6 +199,19 @@ class WorkingCalendar:
             day += _ONE_DAY
         return total
 
+    def within_business_hours(self, at: datetime, hours: tuple[int, int]) -> datetime:
+        """Return ``at`` if it lies in business ``hours`` of a working day (closing included),
+        else the next opening: when a message due at night or on a holiday should go out."""
+        at_utc = self._local(at, "at").astimezone(UTC)
+        day = at_utc.astimezone(self._tz).date()
+        for _ in range(_MAX_SEARCH_DAYS):
+            if self._is_working(day):
+                opens, closes = self._business_span(day, hours)
+                if at_utc <= closes:  # closing time itself still reaches people at work
+                    return max(at_utc, opens)
+            day += _ONE_DAY
+        raise ValueError(f"No working day within {_MAX_SEARCH_DAYS} days of {day}")
+
     def business_time_before(self, end: datetime, amount: timedelta,
                              hours: tuple[int, int]) -> datetime:
         """Return the aware UTC instant with ``amount`` of business time left until ``end``.

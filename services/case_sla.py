@@ -44,6 +44,8 @@ async def schedule_sla(uow: UnitOfWork, case: Case, stage: str, start: datetime,
         steps.append((f"L{level}", at))
         at = desk.calendar.add_working_days(at, desk.policy.escalate_after_days)
     for step, when in steps:
+        # A deadline at midnight (counted from a holiday) is escalated when the office opens.
+        when = desk.calendar.within_business_hours(when, desk.policy.business_hours)
         await uow.due.schedule(key=sla_key(case.id, stage, due, step), kind=SLA_KIND,
                                due_at=when, subject_id=str(case.id),
                                payload={"stage": stage, "step": step,

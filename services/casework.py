@@ -569,7 +569,9 @@ async def propose(uow: UnitOfWork, actor: Actor, case_id: int, version: int, sol
             C_ANSWERED if case.kind == CaseKind.INQUIRY else C_PROPOSED, now, desk,
             {"number": case.number, "solution": solution}, buttons=_decision_buttons(case))
         # The solution clock stops here (CMP-3); the customer's answer has its own reminder.
-        at = desk.calendar.add_working_days(now, desk.policy.decision_reminder_days)
+        at = desk.calendar.within_business_hours(
+            desk.calendar.add_working_days(now, desk.policy.decision_reminder_days),
+            desk.policy.business_hours)
         await uow.due.schedule(key=f"decision:{case.id}:{v}", kind=DECISION_KIND, due_at=at,
                                subject_id=str(case.id),
                                payload={"solution": _fingerprint(solution)})

@@ -147,3 +147,15 @@ def test_working_left_keeps_the_sign(now: str, due: str, expected: TimeLeft) -> 
 def test_deadlines_are_said_as_people_say_them(due: str, day: str, clock: time | None) -> None:
     said = as_said(at(due), CN)
     assert (said.day.isoformat(), said.at) == (day, clock)
+
+
+@pytest.mark.parametrize(("when", "sent"), [
+    ("2026-12-07 10:00", "Mon 2026-12-07 10:00"),  # in business hours: as it is
+    ("2026-12-08 00:00", "Tue 2026-12-08 09:00"),  # at night: when the office opens
+    ("2026-12-07 18:00", "Mon 2026-12-07 18:00"),  # at closing time: still at work
+    ("2026-12-07 18:01", "Tue 2026-12-08 09:00"),  # after closing: the next morning
+    ("2026-10-01 00:00", "Thu 2026-10-08 09:00"),  # in National Day: after it
+    ("2026-10-10 07:30", "Sat 2026-10-10 09:00"),  # a make-up Saturday works
+])
+def test_messages_due_outside_business_hours_wait_for_the_office(when: str, sent: str) -> None:
+    assert local(CN.within_business_hours(at(when), HOURS)) == sent

@@ -290,6 +290,14 @@ async def test_a_deadline_counted_from_a_holiday_is_said_as_the_end_of_a_working
             OutboxMessage.idempotency_key.startswith(f"case:{case_id}:new")))).scalars().all()
     assert rows and {tuple(r.payload["params"]["due"]["deadline"]) for r in rows} == {
         ("2026-02-24", None)}
+    # Missed, it is escalated when the office opens, not at midnight.
+    sweeps = sweeper()
+    await sweeps.sweep_due(world, datetime(2026, 2, 25, 0, 30, tzinfo=SHANGHAI))
+    assert [m for m in await messages(world, f"due:sla:{case_id}:ack")
+            if m[1] == casework.S_BREACH] == []
+    await sweeps.sweep_due(world, datetime(2026, 2, 25, 9, 5, tzinfo=SHANGHAI))
+    assert [m for m in await messages(world, f"due:sla:{case_id}:ack")
+            if m[1] == casework.S_BREACH]
 
 
 async def test_an_urgent_case_alerts_the_lead_and_the_executive_at_once(world):
