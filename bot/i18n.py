@@ -6,13 +6,14 @@ import gettext as _gettext
 import re
 from datetime import date as Date
 from datetime import datetime as DateTime
+from datetime import time as Time
 from decimal import Decimal
 from functools import cache, lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale as BabelLocale
-from babel.dates import format_date, format_time
+from babel.dates import format_date, format_skeleton, format_time
 from babel.numbers import format_currency, format_decimal
 
 from domain.enums import Locale
@@ -37,6 +38,7 @@ class Translator:
         self.money = lru_cache(maxsize=4096)(self._money)  # type: ignore[method-assign]
         self.date = lru_cache(maxsize=4096)(self._date)  # type: ignore[method-assign]
         self.datetime = lru_cache(maxsize=4096)(self._datetime)  # type: ignore[method-assign]
+        self.deadline = lru_cache(maxsize=1024)(self._deadline)  # type: ignore[method-assign]
 
     def gettext(self, message: str) -> str:
         return self._tr.gettext(message)
@@ -63,6 +65,20 @@ class Translator:
 
     def _date(self, value: Date) -> str:
         return format_date(value, format="medium", locale=self._babel)
+
+    def deadline(self, day: Date, at: Time | None) -> str:
+        """A deadline as people say it: "Mon, Dec 7, 10:00 AM" or "Mon, Dec 7, end of the
+        working day", weekday and date in the reader's locale, the time in the company's."""
+        return self._deadline(day, at)
+
+    def _deadline(self, day: Date, at: Time | None) -> str:
+        shown = format_skeleton("MMMEd", day, locale=self._babel)
+        if at is None:
+            # NOTE: a deadline at the close of a working day; {day} is e.g. "Mon, Dec 7".
+            return self.gettext("{day}, end of the working day").format(day=shown)
+        # NOTE: a deadline at a time of day; {day} "Mon, Dec 7", {time} "10:00 AM".
+        return self.gettext("{day}, {time}").format(
+            day=shown, time=format_time(at, format="short", locale=self._babel))
 
     def datetime(self, value: DateTime) -> str:
         """Show an aware UTC time in the company's time zone."""

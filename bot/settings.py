@@ -60,6 +60,7 @@ class Settings(BaseSettings):
     escalate_after_days: int = Field(default=1, ge=1, le=30)  # CMP-3: each further level
     case_forward_days: int = Field(default=1, ge=0, le=30)  # a department's reply
     case_progress_days: int = Field(default=2, ge=1, le=30)  # updates on an agreed deadline
+    case_decision_reminder_days: int = Field(default=2, ge=1, le=30)  # customer, on a solution
     follow_up_visit_days: int = Field(default=5, ge=0, le=60)  # CMP-4
     survey_low_score: int = Field(default=2, ge=1, le=4)  # at or below: reopened for review
     starting_grade: Grade = Grade.B  # ADM approval
@@ -264,7 +265,8 @@ class Settings(BaseSettings):
         return AdmissionPolicy(review_days=self.admission_review_days,
                                warn_share=self.reminder_share,
                                starting_grade=self.starting_grade.value,
-                               currency=self.credit_currency)
+                               currency=self.credit_currency,
+                               business_hours=self.business_hours)
 
     def case_policy(self) -> CasePolicy:
         """The complaint and inquiry numbers (SVC-3, CMP-2..CMP-4) in one value."""
@@ -275,8 +277,10 @@ class Settings(BaseSettings):
                           escalate_after_days=self.escalate_after_days,
                           forward_days=self.case_forward_days,
                           progress_days=self.case_progress_days,
+                          decision_reminder_days=self.case_decision_reminder_days,
                           follow_up_days=self.follow_up_visit_days,
-                          low_score=self.survey_low_score)
+                          low_score=self.survey_low_score,
+                          business_hours=self.business_hours)
 
 
 def load_settings(**overrides: Any) -> Settings:

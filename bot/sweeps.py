@@ -143,6 +143,7 @@ def register_case_deadlines(sweeps: Sweeps, desk: Desk) -> None:
                           (casework.FORWARD_KIND, casework.on_forward_due),
                           (casework.ACTION_KIND, casework.on_action_due),
                           (casework.PROGRESS_KIND, casework.on_progress_due),
+                          (casework.DECISION_KIND, casework.on_decision_due),
                           (casework.TASK_KIND, casework.on_task_due)):
 
         async def run(uow: Any, item: DueWork, now: datetime, late: bool,

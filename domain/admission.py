@@ -130,6 +130,7 @@ class AdmissionPolicy:
     warn_share: float = 0.5
     starting_grade: str = "B"
     currency: str = "CNY"
+    business_hours: tuple[int, int] = (9, 18)  # reminders go out within these local hours
 
 
 def next_stages(stage: Stage, approved_joint: set[Stage]) -> list[Stage]:

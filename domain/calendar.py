@@ -180,6 +180,66 @@ class WorkingCalendar:
             day += _ONE_DAY
         return total
 
+    def business_time_between(self, start: datetime, end: datetime,
+                              hours: tuple[int, int]) -> timedelta:
+        """Return how much of [start, end) falls in business ``hours`` of working days."""
+        start_utc = self._local(start, "start").astimezone(UTC)
+        end_utc = self._local(end, "end").astimezone(UTC)
+        if end_utc < start_utc:
+            return -self.business_time_between(end_utc, start_utc, hours)
+        day = start_utc.astimezone(self._tz).date()
+        last = end_utc.astimezone(self._tz).date()
+        total = timedelta(0)
+        while day <= last:
+            if self._is_working(day):
+                opens, closes = self._business_span(day, hours)
+                low, high = max(start_utc, opens), min(end_utc, closes)
+                if high > low:
+                    total += high - low
+            day += _ONE_DAY
+        return total
+
+    def within_business_hours(self, at: datetime, hours: tuple[int, int]) -> datetime:
+        """Return ``at`` if it lies in business ``hours`` of a working day (closing included),
+        else the next opening: when a message due at night or on a holiday should go out."""
+        at_utc = self._local(at, "at").astimezone(UTC)
+        day = at_utc.astimezone(self._tz).date()
+        for _ in range(_MAX_SEARCH_DAYS):
+            if self._is_working(day):
+                opens, closes = self._business_span(day, hours)
+                if at_utc <= closes:  # closing time itself still reaches people at work
+                    return max(at_utc, opens)
+            day += _ONE_DAY
+        raise ValueError(f"No working day within {_MAX_SEARCH_DAYS} days of {day}")
+
+    def business_time_before(self, end: datetime, amount: timedelta,
+                             hours: tuple[int, int]) -> datetime:
+        """Return the aware UTC instant with ``amount`` of business time left until ``end``.
+
+        The instant lies within business ``hours`` of a working day (a span's opening time
+        counts as inside), so a reminder placed there never falls on a holiday or at night.
+        """
+        end_utc = self._local(end, "end").astimezone(UTC)
+        if amount <= timedelta(0):
+            raise ValueError("amount must be positive")
+        left = amount
+        day = end_utc.astimezone(self._tz).date()
+        gap = 0
+        while True:
+            if self._is_working(day):
+                gap = 0
+                opens, closes = self._business_span(day, hours)
+                high = min(end_utc, closes)
+                if high > opens:
+                    if high - opens >= left:
+                        return high - left
+                    left -= high - opens
+            else:
+                gap += 1
+                if gap > _MAX_SEARCH_DAYS:
+                    raise ValueError(f"No working day within {_MAX_SEARCH_DAYS} days of {day}")
+            day -= _ONE_DAY
+
     # -- internals ------------------------------------------------------------------------
 
     def _local(self, value: datetime, name: str) -> datetime:
@@ -191,6 +251,17 @@ class WorkingCalendar:
 
     def _day_start_utc(self, day: date) -> datetime:
         return datetime.combine(day, _MIDNIGHT, tzinfo=self._tz).astimezone(UTC)
+
+    def _business_span(self, day: date, hours: tuple[int, int]) -> tuple[datetime, datetime]:
+        """Opening and closing of ``day`` in UTC; a closing hour of 24 is the next midnight."""
+        opening, closing = hours
+        if not 0 <= opening < closing <= 24:
+            raise ValueError(f"business hours must be 0 <= opening < closing <= 24: {hours}")
+        start = datetime.combine(day, _MIDNIGHT, tzinfo=self._tz)
+        opens = start.replace(hour=opening) if opening else start
+        closes = (datetime.combine(day + _ONE_DAY, _MIDNIGHT, tzinfo=self._tz) if closing == 24
+                  else start.replace(hour=closing))
+        return opens.astimezone(UTC), closes.astimezone(UTC)
 
     def _is_working(self, day: date) -> bool:
         year = self._years.get(day.year) or self._load(day.year)

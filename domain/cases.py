@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
 from domain.calendar import WorkingCalendar
@@ -142,6 +142,10 @@ def check_description(text: str) -> str:
     return text
 
 
+# Local opening and closing hours when no policy says otherwise (settings `business_hours`).
+BUSINESS_HOURS = (9, 18)
+
+
 @dataclass(frozen=True)
 class Deadlines:
     """When a new case must be acknowledged and answered or solved."""
@@ -167,6 +171,12 @@ def case_deadlines(
     )
 
 
+# CMP-3 and SVC-3 put the deadline on *sending* the solution or answer: from then on the
+# customer holds the case, and no deadline of ours runs until it comes back (rejected).
+CLOCK_STOPPED = frozenset({CaseStatus.SOLUTION_PROPOSED, CaseStatus.RESOLVED,
+                           CaseStatus.CLOSED, CaseStatus.REOPENED})
+
+
 def case_number(kind: CaseKind, case_id: int) -> str:
     """A short number customers can quote."""
     return f"{'CMP' if kind == CaseKind.COMPLAINT else 'INQ'}-{case_id:06d}"
@@ -185,35 +195,81 @@ class CasePolicy:
     progress_days: int = 2  # remind to update the customer this often on an agreed deadline
     follow_up_days: int = 5  # the sales rep's follow-up visit after closing (CMP-4)
     low_score: int = 2  # a survey score at or below this reopens the case
+    decision_reminder_days: int = 2  # remind the customer to accept or reject a solution
+    business_hours: tuple[int, int] = (9, 18)  # reminders go out within these local hours
 
 
 # The escalation ladder (CMP-3): who hears of a breach at each level.
 LADDER = ("assignee", "service_lead", "executive")
 
 
-def warning_at(start: datetime, due: datetime, calendar: WorkingCalendar,
-               share: float) -> datetime | None:
-    """When `share` of the working time from `start` to `due` is left; None if no time."""
-    total = calendar.working_time_between(start, due)
-    if total.total_seconds() <= 0 or not 0 < share < 1:
+def warning_at(start: datetime, due: datetime, calendar: WorkingCalendar, share: float,
+               business_hours: tuple[int, int] = BUSINESS_HOURS) -> datetime | None:
+    """When `share` of the business time from `start` to `due` is left; None if there is none.
+
+    Time is counted in business hours of working days only, and the warning is placed inside
+    them: walking back through calendar hours put reminders on holidays and at night.
+    """
+    if not 0 < share < 1:
         return None
-    # Walk back from the deadline through working time only.
-    left = total * share
-    at = due - left
-    for _ in range(30):  # non-working days in between push the warning earlier
-        gap = calendar.working_time_between(at, due) - left
-        if abs(gap.total_seconds()) < 60:
-            return max(at, start)
-        at += gap
+    total = calendar.business_time_between(start, due, business_hours)
+    if total.total_seconds() <= 0:
+        return None
+    at = calendar.business_time_before(due, total * share, business_hours)
     return max(at, start)
 
 
-def working_left(now: datetime, due: datetime, calendar: WorkingCalendar) -> tuple[int, int]:
-    """Working days and hours from `now` to `due` (negative when overdue)."""
-    delta = calendar.working_time_between(now, due)
-    sign = -1 if delta.total_seconds() < 0 else 1
-    hours = int(abs(delta.total_seconds()) // 3600)
-    return sign * (hours // 24), sign * (hours % 24)
+@dataclass(frozen=True)
+class SaidDeadline:
+    """A deadline as people say it: a day, and a time of day or the end of the working day."""
+
+    day: date
+    at: time | None  # None: by the end of that working day
+
+
+def as_said(due: datetime, calendar: WorkingCalendar,
+            business_hours: tuple[int, int] = BUSINESS_HOURS) -> SaidDeadline:
+    """Say a deadline in the company's time zone the way people do.
+
+    A deadline counted in whole working days from a holiday or weekend lands on 00:00 of the
+    next working day; in working time that is the end of the last working day before it, so
+    "Tue 8 Dec, 00:00" is said "Mon 7 Dec, end of the working day". A deadline at closing
+    time is said the same way.
+    """
+    local = due.astimezone(calendar.tz)
+    clock = local.time().replace(second=0, microsecond=0, tzinfo=None)
+    if clock == time(0):
+        day = local.date() - timedelta(days=1)
+        for _ in range(366):  # a holiday block before it: the last working day
+            if calendar.is_working_day(day):
+                break
+            day -= timedelta(days=1)
+        return SaidDeadline(day, None)
+    if business_hours[1] < 24 and clock == time(business_hours[1]):
+        return SaidDeadline(local.date(), None)
+    return SaidDeadline(local.date(), clock)
+
+
+@dataclass(frozen=True)
+class TimeLeft:
+    """Working time until a deadline, or past it when `overdue`, in whole minutes."""
+
+    overdue: bool
+    days: int  # whole 24 h blocks of working time
+    hours: int
+    minutes: int
+
+
+def working_left(now: datetime, due: datetime, calendar: WorkingCalendar) -> TimeLeft:
+    """Working time from `now` to `due`; past `due` it is overdue, even by under a minute.
+
+    The sign is kept apart from the amounts: split into days and hours, "40 minutes late" used
+    to round to 0 days 0 h and read as time left.
+    """
+    seconds = abs(int(calendar.working_time_between(now, due).total_seconds()))
+    days, rest = divmod(seconds // 60, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    return TimeLeft(overdue=now >= due, days=days, hours=hours, minutes=minutes)
 
 
 def check_score(value: str) -> int:

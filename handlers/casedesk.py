@@ -29,17 +29,17 @@ from handlers.context import BotContext, Translator
 from handlers.dialogs import StepDialog, register_dialog
 from handlers.errors import error_text
 from handlers.labels import ROLE
-from handlers.render import parse_day, send_chart, send_files, split_text
+from handlers.render import deadline_text, parse_day, send_chart, send_files, split_text
 from services import casework, dialogs
 from services.case_sla import Desk
 from services.cases import CATEGORY_LABEL, KIND_LABEL
 from services.casework import (
     DEPARTMENT_LABEL,
-    EVENT_LABEL,
     ROOT_CAUSE_LABEL,
     STATUS_LABEL,
     CaseMoved,
     CaseView,
+    status_label,
 )
 from services.dialogs import DialogState
 
@@ -53,13 +53,25 @@ def desk_of(context: BotContext) -> Desk:
 
 
 def time_left(t: Translator, context: BotContext, due: Any) -> str:
-    days, hours = working_left(context.now(), due, context.runtime.calendar)
-    if days < 0 or hours < 0:
-        return t.ngettext("overdue by {days} working day {hours} h",
-                          "overdue by {days} working days {hours} h", abs(days)).format(
-            days=abs(days), hours=abs(hours))
-    return t.ngettext("{days} working day {hours} h left", "{days} working days {hours} h left",
-                      days).format(days=days, hours=hours)
+    left = working_left(context.now(), due, context.runtime.calendar)
+    parts = []
+    if left.days:
+        parts.append(t.ngettext("{count} working day", "{count} working days",
+                                left.days).format(count=left.days))
+    if left.hours:
+        # NOTE: hours of working time, short ("3 h").
+        parts.append(t.ngettext("{count} h", "{count} h", left.hours).format(count=left.hours))
+    if left.minutes and not left.days:
+        # NOTE: minutes of working time, short ("40 min").
+        parts.append(t.ngettext("{count} min", "{count} min",
+                                left.minutes).format(count=left.minutes))
+    amount = " ".join(parts)
+    if left.overdue:
+        # Past the deadline outside working time (a weekend) no working time has passed yet.
+        return (t.gettext("overdue by {time}").format(time=amount) if amount
+                else t.gettext("overdue"))
+    return t.gettext("{time} left").format(time=amount or t.ngettext(
+        "{count} min", "{count} min", 0).format(count=0))
 
 
 # -- the card -------------------------------------------------------------------------------
@@ -72,37 +84,41 @@ def card_text(t: Translator, context: BotContext, view: CaseView) -> str:
     category = t.gettext(CATEGORY_LABEL[view.category]) if view.category else kind
     lines = [head, f"{escape(view.company)} · {escape(category)}",
              t.gettext("Status: {status}").format(
-                 status=escape(t.gettext(STATUS_LABEL[view.status])))]
+                 status=escape(t.gettext(status_label(view.kind, view.status))))]
     lines.append(t.gettext("Assigned to: {name}").format(
         name=escape(view.assignee or t.gettext("nobody yet"))))
-    if view.status not in (CaseStatus.CLOSED,):
+    if view.clock_running:  # a sent solution stops the clock (CMP-3)
         label = (N_("Acknowledge by: {due} ({left})") if view.status == CaseStatus.OPEN
+                 else N_("Answer by: {due} ({left})") if view.kind == CaseKind.INQUIRY
                  else N_("Solve by: {due} ({left})"))
-        lines.append(t.gettext(label).format(due=escape(t.datetime(view.deadline)),
+        lines.append(t.gettext(label).format(due=escape(deadline_text(t, context, view.deadline)),
                                              left=escape(time_left(t, context, view.deadline))))
     if view.deadline_agreed:
         lines.append(t.gettext("The customer agreed this deadline."))
     if view.proposed_due_at is not None:
         lines.append(t.gettext("New deadline proposed, waiting for the customer: {due}").format(
-            due=escape(t.datetime(view.proposed_due_at))))
-    if view.escalation_level:
+            due=escape(deadline_text(t, context, view.proposed_due_at))))
+    if view.escalation_level and view.clock_running:
         lines.append(t.gettext("Escalation level: {level}").format(level=view.escalation_level))
     lines.append("")
     lines.append(escape(view.description))
     if view.attachments:
         lines.append(t.gettext("Files: {count}").format(count=len(view.attachments)))
     if view.solution:
-        lines.append(t.gettext("Solution: {text}").format(text=escape(view.solution)))
+        shown = (t.gettext("Answer: {text}") if view.kind == CaseKind.INQUIRY
+                 else t.gettext("Solution: {text}"))
+        lines.append(shown.format(text=escape(view.solution)))
     for fwd in view.forwards:
         dept = t.gettext(DEPARTMENT_LABEL[fwd.department])
         state = (escape(fwd.answer) if fwd.answer else
-                 t.gettext("waiting, due {due}").format(due=escape(t.datetime(fwd.due_at))))
+                 t.gettext("waiting, due {due}").format(
+                     due=escape(deadline_text(t, context, fwd.due_at))))
         lines.append(f"↪ {escape(dept)}: {escape(fwd.question)} → {state}")
     if view.events:
         lines.append("")
         lines.append("<b>" + escape(t.gettext("Timeline")) + "</b>")
         for event in view.events[-10:]:
-            lines.append("• " + event_line(t, event))
+            lines.append("• " + event_line(t, event, view.kind))
     return "\n".join(lines)
 
 
@@ -114,9 +130,10 @@ LADDER_LABEL = {"assignee": N_("the assignee"), "service_lead": ROLE[Role.SERVIC
 BY_LABEL = {"staff": N_("staff"), "customer": N_("customer"), "system": N_("system")}
 
 
-def event_line(t: Translator, event: casework.Event) -> str:
-    """One timeline entry: when, what, who (a name or a translated label), and its text."""
-    what = t.gettext(EVENT_LABEL.get(event.kind, event.kind))
+def event_line(t: Translator, event: casework.Event, kind: CaseKind) -> str:
+    """One timeline entry: when, what (in the words of the case's kind), who (a name or a
+    translated label), and its text."""
+    what = t.gettext(casework.event_label(kind, event.kind))
     who = event.actor or t.gettext(BY_LABEL[event.by])
     text = escape(event.text[:200])
     if event.when is not None:
@@ -213,9 +230,11 @@ async def _send_queue(update: Update, context: BotContext, page: int) -> None:
     rows = []
     for view in result.items:
         mark = "🔴 " if view.urgent else ""
-        lines.append(f"{mark}<b>{escape(view.number)}</b> · {escape(view.company)} · "
-                     f"{escape(t.gettext(STATUS_LABEL[view.status]))} · "
-                     f"{escape(time_left(t, context, view.deadline))}")
+        line = (f"{mark}<b>{escape(view.number)}</b> · {escape(view.company)} · "
+                f"{escape(t.gettext(status_label(view.kind, view.status)))}")
+        if view.clock_running:
+            line += f" · {escape(time_left(t, context, view.deadline))}"
+        lines.append(line)
         rows.append([InlineKeyboardButton(f"{view.number} · {view.company}"[:60],
                                           callback_data=cb.encode(cb.CaseButton(
                                               "view", view.case_id, 0)))])
@@ -392,16 +411,18 @@ async def cb_customer(update: Update, context: BotContext, data: cb.CustomerCase
     await query.answer()
     await _drop_buttons(update)
     if data.act == "acc":
-        text = t.gettext("Thank you. We are glad it is solved.")
+        text = (t.gettext("Thank you. We are glad we could help.")
+                if view.kind == CaseKind.INQUIRY
+                else t.gettext("Thank you. We are glad it is solved."))
     elif data.act == "rej":
         text = t.gettext("Understood. {number} goes back to customer service, who will come "
                          "back to you.").format(number=view.number)
     elif data.act == "dly":
         text = t.gettext("Thank you. The new deadline for {number} is {due}.").format(
-            number=view.number, due=t.datetime(view.resolve_due_at))
+            number=view.number, due=deadline_text(t, context, view.resolve_due_at))
     else:
         text = t.gettext("Understood. The deadline for {number} stays {due}.").format(
-            number=view.number, due=t.datetime(view.resolve_due_at))
+            number=view.number, due=deadline_text(t, context, view.resolve_due_at))
     chat = update.effective_chat
     assert chat is not None
     await context.bot.send_message(chat.id, text)
@@ -465,8 +486,9 @@ async def cb_ref(update: Update, context: BotContext, data: cb.Ref) -> None:
 TEXT_STEPS = {
     "note": N_("Send the note for {number} (staff only will see it)."),
     "fwd": N_("Which department should give input on {number}?"),
-    "prop": N_("Send the solution (or answer) for {number}; the customer will be asked to "
-               "accept it."),
+    "prop": N_("Send the solution for {number}; the customer will be asked to accept it."),
+    "prop_inq": N_("Send the answer to {number}; the customer will be asked whether it "
+                   "helps."),
     "dl": N_("Send the new deadline for {number} as a date (YYYY-MM-DD); the customer will be "
              "asked to agree."),
     "prg": N_("Send the progress update for {number}; the customer will receive it."),
@@ -506,7 +528,8 @@ class CaseActionDialog(StepDialog):
                 return
             step = "cause"
         await self._go(update, context, step, {"case": view.case_id, "v": view.version,
-                                               "number": view.number})
+                                               "number": view.number,
+                                               "inquiry": view.kind == CaseKind.INQUIRY})
 
     async def begin_reply(self, update: Update, context: BotContext, forward_id: int) -> None:
         number = await casework.forward_number(context.uow(), context.me, forward_id)
@@ -520,7 +543,8 @@ class CaseActionDialog(StepDialog):
         params = {"number": data.get("number", ""),
                   "department": t.gettext(DEPARTMENT_LABEL[Department(data["dept"])])
                   if data.get("dept") else ""}
-        text = t.gettext(TEXT_STEPS[state.step]).format(**params)
+        step = "prop_inq" if state.step == "prop" and data.get("inquiry") else state.step
+        text = t.gettext(TEXT_STEPS[step]).format(**params)
         rows: list[list[InlineKeyboardButton]] = []
 
         def choice(label: str, value: str) -> InlineKeyboardButton:

@@ -27,6 +27,7 @@ from domain.errors import N_, AccessDenied
 from handlers import callbacks as cb
 from handlers.context import BotContext, Translator
 from handlers.dialogs import register_dialog
+from handlers.render import deadline_text
 from services import cases, dialogs, orders
 from services.cases import CATEGORY_LABEL, CaseCard
 from services.dialogs import DialogState
@@ -254,7 +255,7 @@ class CaseDialog:
                 now=context.now(), calendar=context.runtime.calendar,
                 policy=context.runtime.case_policy,
                 default_locale=context.runtime.default_locale)
-            await _reply(update, filed_text(t, card), None)
+            await _reply(update, filed_text(t, context, card), None)
 
     async def _again(self, update: Update, context: BotContext, state: DialogState,
                      msgid: str, **params: Any) -> None:
@@ -263,14 +264,15 @@ class CaseDialog:
         await self.prompt(update, context, state)
 
 
-def filed_text(t: Translator, card: CaseCard) -> str:
+def filed_text(t: Translator, context: BotContext, card: CaseCard) -> str:
     """Confirm a new case with its number and what happens next."""
     kind = t.gettext(cases.KIND_LABEL[card.kind])
     lines = [
         t.gettext("Thank you. Your {kind} has number <b>{number}</b>.").format(
             kind=escape(kind), number=escape(card.number)),
         t.gettext("Customer service will acknowledge it by {ack} and answer by {due}.").format(
-            ack=escape(t.datetime(card.ack_due_at)), due=escape(t.datetime(card.resolve_due_at))),
+            ack=escape(deadline_text(t, context, card.ack_due_at)),
+            due=escape(deadline_text(t, context, card.resolve_due_at))),
         t.gettext("You will hear from us here at each step. /cases shows all your cases."),
     ]
     if card.urgent:
@@ -314,17 +316,25 @@ async def cmd_cases(update: Update, context: BotContext) -> None:
         title = t.gettext("Your cases")
         lines = [f"<b>{escape(title)}</b>"]
         for card in found:
+            inquiry = card.kind == CaseKind.INQUIRY
+            status = (N_("Answered, waiting for your reply")
+                      if inquiry and card.status.value == "solution_proposed"
+                      else STATUS_LABEL[card.status.value])
             lines.append(t.gettext("• {number} · {date} · {status}").format(
                 number=escape(card.number), date=escape(t.date(card.opened_at.date())),
-                status=escape(t.gettext(STATUS_LABEL[card.status.value]))))
+                status=escape(t.gettext(status))))
             if card.status.value == "open":
                 lines.append("  " + t.gettext("Acknowledgment due by {due}").format(
-                    due=escape(t.datetime(card.ack_due_at))))
+                    due=escape(deadline_text(t, context, card.ack_due_at))))
             elif card.status.value == "acknowledged":
-                lines.append("  " + t.gettext("Solution due by {due}").format(
-                    due=escape(t.datetime(card.resolve_due_at))))
+                due_by = (t.gettext("Answer due by {due}") if inquiry
+                          else t.gettext("Solution due by {due}"))
+                lines.append("  " + due_by.format(
+                    due=escape(deadline_text(t, context, card.resolve_due_at))))
             elif card.status.value == "solution_proposed":
-                lines.append("  " + t.gettext("Please answer the proposed solution we sent "
-                                              "you."))
+                lines.append("  " + (t.gettext("Please tell us whether our answer helps.")
+                                     if inquiry else
+                                     t.gettext("Please answer the proposed solution we sent "
+                                               "you.")))
         text = "\n".join(lines)
     await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML)

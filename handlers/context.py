@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from datetime import date as Day
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -41,6 +42,8 @@ class Translator(Protocol):
     def date(self, value: date) -> str: ...
 
     def datetime(self, value: datetime) -> str: ...
+
+    def deadline(self, day: Day, at: time | None) -> str: ...
 
 
 @dataclass(frozen=True)

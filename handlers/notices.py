@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from html import escape
 from typing import Any
@@ -19,6 +19,10 @@ def _param(t: Translator, value: Any, html: bool, bot_username: str) -> str:
             text = t.money(Decimal(amount), currency)
         elif "date" in value:
             text = t.date(date.fromisoformat(value["date"]))
+        elif "deadline" in value:  # a deadline as people say it: a day, a time or None
+            day, at = value["deadline"]
+            text = t.deadline(date.fromisoformat(day),
+                              time.fromisoformat(at) if at is not None else None)
         elif "datetime" in value:
             text = t.datetime(datetime.fromisoformat(value["datetime"]))
         elif "message" in value:  # a translated phrase with parameters of its own

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest
 
+from domain.cases import as_said
 from domain.errors import N_, DomainError
 from handlers import callbacks as cb
 from handlers.context import BotContext, Translator
@@ -42,6 +43,14 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
     if current:
         parts.append(current)
     return [p.rstrip("\n") or p for p in parts]
+
+
+def deadline_text(t: Translator, context: BotContext, due: datetime) -> str:
+    """A deadline as people say it: "Mon, Dec 7, end of the working day" rather than the
+    midnight after it, in the reader's locale and the company's time zone."""
+    runtime = context.runtime
+    said = as_said(due, runtime.calendar, runtime.case_policy.business_hours)
+    return t.deadline(said.day, said.at)
 
 
 def status_label(t: Translator, status: object) -> str:

@@ -197,7 +197,8 @@ async def _open(uow: UnitOfWork, app: Application, stage: Stage, now: datetime,
                                      status=StepStatus.PENDING, opened_at=now, due_at=due,
                                      files_seen=[])
     await uow.flush()
-    warn = warning_at(now, due, adm.calendar, adm.policy.warn_share)
+    warn = warning_at(now, due, adm.calendar, adm.policy.warn_share,
+                      adm.policy.business_hours)
     if warn is not None:
         await uow.due.schedule(key=f"adm:{step.id}:warn", kind=REVIEW_KIND, due_at=warn,
                                subject_id=str(step.id), payload={"step": "warn"})

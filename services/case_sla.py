@@ -36,13 +36,16 @@ def sla_key(case_id: int, stage: str, due: datetime, step: str) -> str:
 async def schedule_sla(uow: UnitOfWork, case: Case, stage: str, start: datetime,
                         due: datetime, desk: Desk) -> None:
     """Warn before `due`, then climb the ladder one level per `escalate_after_days`."""
-    warn = warning_at(start, due, desk.calendar, desk.policy.warn_share)
+    warn = warning_at(start, due, desk.calendar, desk.policy.warn_share,
+                      desk.policy.business_hours)
     steps: list[tuple[str, datetime]] = [("warn", warn)] if warn is not None else []
     at = due
     for level in range(1, len(LADDER) + 1):
         steps.append((f"L{level}", at))
         at = desk.calendar.add_working_days(at, desk.policy.escalate_after_days)
     for step, when in steps:
+        # A deadline at midnight (counted from a holiday) is escalated when the office opens.
+        when = desk.calendar.within_business_hours(when, desk.policy.business_hours)
         await uow.due.schedule(key=sla_key(case.id, stage, due, step), kind=SLA_KIND,
                                due_at=when, subject_id=str(case.id),
                                payload={"stage": stage, "step": step,

@@ -28,7 +28,7 @@ from domain.keys import Recipient, message_key
 from services.audit import audit
 from services.cards import Actor
 from services.case_sla import Desk, schedule_new_case
-from services.notify import label, moment, notify, recipient_locale
+from services.notify import label, notify, recipient_locale, said_deadline
 from services.ports import UnitOfWork
 
 KIND_LABEL = {CaseKind.COMPLAINT: N_("complaint"), CaseKind.INQUIRY: N_("inquiry")}
@@ -42,6 +42,11 @@ CATEGORY_LABEL = {
 }
 NEW_CASE = N_("New {kind} {number} from {company}: {category}. Please acknowledge it by "
               "{due}.")
+NEW_INQUIRY = N_("New inquiry {number} from {company}: “{summary}”. Please acknowledge it "
+                 "by {due}.")
+URGENT_INQUIRY = N_("URGENT inquiry {number} from {company}: “{summary}”. The emergency "
+                    "procedure applies: please act now.")
+SUMMARY_CHARS = 80  # of the description, in a new inquiry's notice to staff
 URGENT_CASE = N_("URGENT {kind} {number} from {company}: {category}. The emergency procedure "
                  "applies: please act now.")
 
@@ -120,19 +125,24 @@ async def open_case(
     params = {
         "kind": label(KIND_LABEL[kind]), "number": case.number, "company": customer.name,
         "category": label(CATEGORY_LABEL[category] if category else KIND_LABEL[kind]),
-        "due": moment(due.ack_due),
+        "due": said_deadline(due.ack_due, calendar, policy.business_hours),
+        # An inquiry has no category: staff read what it asks, not "inquiry" twice.
+        "summary": description if len(description) <= SUMMARY_CHARS
+        else description[:SUMMARY_CHARS - 1].rstrip() + "…",
     }
+    inquiry = kind == CaseKind.INQUIRY
     roles = [Role.SERVICE, Role.SERVICE_LEAD]
     for staff in await uow.staff.with_roles(roles):
         await notify(uow, key=message_key(f"case:{case.id}:new", Recipient.STAFF, staff.id),
                      chat_id=staff.telegram_id,
                      locale=await recipient_locale(uow, staff.telegram_id, default_locale),
-                     msgid=NEW_CASE, now=now, params=params)
+                     msgid=NEW_INQUIRY if inquiry else NEW_CASE, now=now, params=params)
     if urgent:
         for staff in await uow.staff.with_roles([Role.SERVICE_LEAD, Role.EXECUTIVE]):
             await notify(uow, key=message_key(f"case:{case.id}:urgent", Recipient.STAFF,
                                               staff.id),
-                         chat_id=staff.telegram_id, msgid=URGENT_CASE, now=now, params=params,
+                         chat_id=staff.telegram_id, now=now, params=params,
+                         msgid=URGENT_INQUIRY if inquiry else URGENT_CASE,
                          locale=await recipient_locale(uow, staff.telegram_id,
                                                        default_locale))
     return CaseCard(case.id, case.number, kind, category, CaseStatus.OPEN, urgent, order_no,

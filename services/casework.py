@@ -10,6 +10,7 @@ checks again that its step is still open before it says anything.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -22,6 +23,7 @@ from domain.calendar import WorkingCalendar
 from domain.cases import (
     ACTIVE,
     ALLOWED,
+    CLOCK_STOPPED,
     LADDER,
     CaseKind,
     CaseStatus,
@@ -37,7 +39,14 @@ from services.audit import audit
 from services.cards import Actor
 from services.case_sla import Desk, cancel_sla, schedule_sla
 from services.cases import KIND_LABEL
-from services.notify import label, moment, notify, recipient_locale, role_ids, tell_staff
+from services.notify import (
+    label,
+    notify,
+    recipient_locale,
+    role_ids,
+    said_deadline,
+    tell_staff,
+)
 from services.ports import UnitOfWork
 
 if TYPE_CHECKING:
@@ -48,6 +57,7 @@ OVERSIGHT = frozenset({Role.SERVICE, Role.SERVICE_LEAD, Role.EXECUTIVE})
 FORWARD_KIND = "case.forward"
 ACTION_KIND = "case.action"
 PROGRESS_KIND = "case.progress"
+DECISION_KIND = "case.decision"
 TASK_KIND = "task.due"
 MAX_TEXT = 3000
 
@@ -59,6 +69,32 @@ STATUS_LABEL = {
     CaseStatus.CLOSED: N_("Closed"),
     CaseStatus.REOPENED: N_("Reopened for review"),
 }
+# An inquiry is answered, not solved (SVC-3): its own words wherever they differ.
+INQUIRY_STATUS_LABEL = {
+    CaseStatus.SOLUTION_PROPOSED: N_("Answered, waiting for the customer"),
+    CaseStatus.RESOLVED: N_("Answered, being closed"),
+}
+INQUIRY_EVENT_LABEL = {
+    "proposed": N_("Answer sent"),
+    "accepted": N_("Customer accepted the answer"),
+    "rejected": N_("Customer found the answer unhelpful"),
+}
+
+
+def status_label(kind: CaseKind, status: CaseStatus) -> str:
+    """The msgid naming a status, in the words of the case's kind."""
+    if kind == CaseKind.INQUIRY and status in INQUIRY_STATUS_LABEL:
+        return INQUIRY_STATUS_LABEL[status]
+    return STATUS_LABEL[status]
+
+
+def event_label(kind: CaseKind, event: str) -> str:
+    """The msgid naming a timeline event, in the words of the case's kind."""
+    if kind == CaseKind.INQUIRY and event in INQUIRY_EVENT_LABEL:
+        return INQUIRY_EVENT_LABEL[event]
+    return EVENT_LABEL.get(event, event)
+
+
 ROOT_CAUSE_LABEL = {
     RootCause.MATERIAL: N_("Materials or supplier"),
     RootCause.PRODUCTION: N_("Production or quality control"),
@@ -97,9 +133,19 @@ EVENT_LABEL = {
 # Messages (outbox msgids); the customer's are in their language, staff's in theirs.
 C_ACKNOWLEDGED = N_("Your {kind} {number} was acknowledged by {name}. We will come back "
                     "with a solution by {due}.")
+C_ACK_INQUIRY = N_("Your inquiry {number} was acknowledged by {name}. We will answer it by "
+                   "{due}.")
+C_ANSWERED = N_("Our answer to {number}:\n{solution}\n\nDoes this answer your question?")
+C_ANSWER_REMINDER = N_("A reminder: we answered {number}:\n{solution}\n\nDoes this answer "
+                       "your question?")
 C_PROPOSED = N_("Proposed solution for {number}:\n{solution}\n\nDoes this solve it for you?")
 C_DEADLINE = N_("{number} needs more time to solve properly. We propose to have it solved "
                 "by {due}. Do you agree?")
+C_DECISION_REMINDER = N_("A reminder: we sent you a solution for {number}:\n{solution}\n\n"
+                         "Does this solve it for you?")
+C_REVIEW_CLOSED = N_("Thank you for your feedback on {number}. Our service lead has reviewed "
+                     "the case again and closed it. If anything is still not right, please "
+                     "tell us in a new case.")
 C_PROGRESS = N_("Progress on {number}: {text}")
 C_CLOSED = N_("{number} is closed. Thank you for your patience. How satisfied are you with "
               "how we handled it? (1 = very unsatisfied, 5 = very satisfied)")
@@ -113,6 +159,8 @@ S_ACCEPTED = N_("The customer accepted the solution for {number}. Please close i
                 "root cause and the corrective action.")
 S_REJECTED = N_("The customer rejected the solution for {number}. It is back with you; "
                 "deadline {due}.")
+S_ANSWER_REJECTED = N_("The customer says the answer to {number} does not help. It is back "
+                       "with you; deadline {due}.")
 S_DEADLINE_AGREED = N_("The customer agreed the new deadline for {number}: {due}.")
 S_DEADLINE_DECLINED = N_("The customer did not agree a new deadline for {number}; the "
                          "deadline stays {due}.")
@@ -131,6 +179,7 @@ S_FOLLOW_UP = N_("Please visit {company} to follow up on {number} by {due}.")
 S_TASK_LATE = N_("Overdue: the follow-up visit to {company} about {number} was due by {due}.")
 STEP_ACK = N_("acknowledged")
 STEP_SOLVE = N_("solved")
+STEP_ANSWER = N_("answered")
 DONE_BUTTON = N_("Done")
 
 
@@ -199,6 +248,11 @@ class CaseView:
     @property
     def deadline(self) -> datetime:
         return self.ack_due_at if self.status == CaseStatus.OPEN else self.resolve_due_at
+
+    @property
+    def clock_running(self) -> bool:
+        """Whether a deadline of ours runs: not once the solution is sent (CMP-3)."""
+        return self.status not in CLOCK_STOPPED
 
 
 @dataclass(frozen=True)
@@ -455,8 +509,9 @@ async def acknowledge(uow: UnitOfWork, actor: Actor, case_id: int, version: int,
         await cancel_sla(uow, case, "ack", case.ack_due_at)
         customer = await uow.customers.get(case.customer_id)
         params = _base(case, customer.name) | {
-            "name": actor.staff_name or "", "due": moment(case.resolve_due_at)}
-        await _tell_customer(uow, case, "ack", C_ACKNOWLEDGED, now, desk, params)
+            "name": actor.staff_name or "", "due": _due(desk, case.resolve_due_at)}
+        await _tell_customer(uow, case, "ack", C_ACK_INQUIRY if case.kind == CaseKind.INQUIRY
+                             else C_ACKNOWLEDGED, now, desk, params)
         view = await _view(uow, case, internal=True)
         await uow.commit()
         return view
@@ -479,7 +534,7 @@ async def assign(uow: UnitOfWork, actor: Actor, case_id: int, version: int, *,
             customer = await uow.customers.get(case.customer_id)
             params = _base(case, customer.name) | {
                 "name": actor.staff_name or "",
-                "due": moment(case.ack_due_at if case.status == CaseStatus.OPEN
+                "due": _due(desk, case.ack_due_at if case.status == CaseStatus.OPEN
                               else case.resolve_due_at)}
             await _tell_staff(uow, [target], f"case:{case.id}:assigned:{case.version}",
                               S_ASSIGNED, now, desk, params)
@@ -519,7 +574,7 @@ async def forward(uow: UnitOfWork, actor: Actor, case_id: int, version: int, *,
         customer = await uow.customers.get(case.customer_id)
         params = _base(case, customer.name) | {
             "name": actor.staff_name or "", "department": label(DEPARTMENT_LABEL[department]),
-            "question": question, "due": moment(due)}
+            "question": question, "due": _due(desk, due)}
         await _tell_staff(uow, await _role_ids(uow, role), f"case:{case.id}:fwd:{fwd.id}",
                           S_FORWARD, now, desk, params,
                           buttons=[[{"msgid": N_("Reply"), "data": f"fw:{fwd.id}"}]])
@@ -565,13 +620,34 @@ async def propose(uow: UnitOfWork, actor: Actor, case_id: int, version: int, sol
         _event(uow, case, actor, now, "proposed", solution, internal=False)
         v = case.version
         await _tell_customer(
-            uow, case, f"proposal:{v}", C_PROPOSED, now, desk,
-            {"number": case.number, "solution": solution},
-            buttons=[[{"msgid": N_("Yes, accept"), "data": f"cc:acc:{case.id}:{v}"},
-                      {"msgid": N_("No, reject"), "data": f"cc:rej:{case.id}:{v}"}]])
+            uow, case, f"proposal:{v}",
+            C_ANSWERED if case.kind == CaseKind.INQUIRY else C_PROPOSED, now, desk,
+            {"number": case.number, "solution": solution}, buttons=_decision_buttons(case))
+        # The solution clock stops here (CMP-3); the customer's answer has its own reminder.
+        at = desk.calendar.within_business_hours(
+            desk.calendar.add_working_days(now, desk.policy.decision_reminder_days),
+            desk.policy.business_hours)
+        await uow.due.schedule(key=f"decision:{case.id}:{v}", kind=DECISION_KIND, due_at=at,
+                               subject_id=str(case.id),
+                               payload={"solution": _fingerprint(solution)})
         view = await _view(uow, case, internal=True)
         await uow.commit()
         return view
+
+
+def _due(desk: Desk, due: datetime) -> dict[str, Any]:
+    """A deadline parameter as people say it, in the company's time zone."""
+    return said_deadline(due, desk.calendar, desk.policy.business_hours)
+
+
+def _fingerprint(solution: str) -> str:
+    return hashlib.sha256(solution.encode()).hexdigest()[:16]
+
+
+def _decision_buttons(case: Case) -> list[list[dict[str, str]]]:
+    v = case.version
+    return [[{"msgid": N_("Yes, accept"), "data": f"cc:acc:{case.id}:{v}"},
+             {"msgid": N_("No, reject"), "data": f"cc:rej:{case.id}:{v}"}]]
 
 
 async def decide_solution(uow: UnitOfWork, actor: Actor, case_id: int, version: int, *,
@@ -600,8 +676,11 @@ async def decide_solution(uow: UnitOfWork, actor: Actor, case_id: int, version: 
                                  status=CaseStatus.ACKNOWLEDGED)
             _event(uow, case, actor, now, "rejected", internal=False)
             await _tell_staff(uow, await _owners(uow, case),
-                              f"case:{case.id}:rejected:{case.version}", S_REJECTED, now, desk,
-                              _base(case, customer.name) | {"due": moment(case.resolve_due_at)})
+                              f"case:{case.id}:rejected:{case.version}",
+                              S_ANSWER_REJECTED if case.kind == CaseKind.INQUIRY
+                              else S_REJECTED, now, desk,
+                              _base(case, customer.name)
+                              | {"due": _due(desk, case.resolve_due_at)})
         view = await _view(uow, case, internal=False)
         await uow.commit()
         return view
@@ -629,7 +708,7 @@ async def propose_deadline(uow: UnitOfWork, actor: Actor, case_id: int, version:
         v = case.version
         await _tell_customer(
             uow, case, f"deadline:{v}", C_DEADLINE, now, desk,
-            {"number": case.number, "due": moment(due)},
+            {"number": case.number, "due": _due(desk, due)},
             buttons=[[{"msgid": N_("Agree"), "data": f"cc:dly:{case.id}:{v}"},
                       {"msgid": N_("Do not agree"), "data": f"cc:dln:{case.id}:{v}"}]])
         view = await _view(uow, case, internal=True)
@@ -666,7 +745,7 @@ async def decide_deadline(uow: UnitOfWork, actor: Actor, case_id: int, version: 
             msgid = S_DEADLINE_DECLINED
         await _tell_staff(uow, await _owners(uow, case), f"case:{case.id}:dl:{case.version}",
                           msgid, now, desk,
-                          _base(case, customer.name) | {"due": moment(case.resolve_due_at)})
+                          _base(case, customer.name) | {"due": _due(desk, case.resolve_due_at)})
         view = await _view(uow, case, internal=False)
         await uow.commit()
         return view
@@ -720,10 +799,13 @@ async def close(uow: UnitOfWork, actor: Actor, case_id: int, version: int, *,
                                    subject_id=str(action.id))
             await _tell_staff(uow, [owner.id], f"case:{case.id}:action:{action.id}",
                               S_ACTION_ASSIGNED, now, desk,
-                              {"number": case.number, "due": moment(due), "text": action_text},
+                              {"number": case.number, "due": _due(desk, due), "text": action_text},
                               buttons=[[{"msgid": DONE_BUTTON, "data": f"ca:{action.id}"}]])
         if not reviewing:
             await _after_close(uow, case, customer.name, now, desk)
+        else:  # the low score came from the customer: they hear how the review ended
+            await _tell_customer(uow, case, f"review-closed:{case.version}", C_REVIEW_CLOSED,
+                                 now, desk, {"number": case.number})
         view = await _view(uow, case, internal=True)
         await uow.commit()
         return view
@@ -747,7 +829,7 @@ async def _after_close(uow: UnitOfWork, case: Case, company: str, now: datetime,
     await uow.due.schedule(key=f"task:{task.id}", kind=TASK_KIND, due_at=due,
                            subject_id=str(task.id))
     await _tell_staff(uow, [customer.owner_id], f"case:{case.id}:followup", S_FOLLOW_UP, now,
-                      desk, {"number": case.number, "company": company, "due": moment(due)},
+                      desk, {"number": case.number, "company": company, "due": _due(desk, due)},
                       buttons=[[{"msgid": DONE_BUTTON, "data": f"tk:{task.id}"}]])
 
 
@@ -841,7 +923,9 @@ async def _schedule_progress(uow: UnitOfWork, case: Case, now: datetime, desk: D
 
 
 def _stage_done(case: Case, stage: str, due: datetime) -> bool:
-    if case.status == CaseStatus.CLOSED:
+    if case.status in CLOCK_STOPPED:
+        # Sent, solved or closed: nothing to warn of or escalate. A rejected solution puts the
+        # case back to ACKNOWLEDGED and the ladder's remaining steps apply again.
         return True
     if stage == "ack":
         return case.acknowledged_at is not None
@@ -859,7 +943,9 @@ async def on_sla_due(uow: UnitOfWork, item: DueWork, now: datetime, late: bool, 
         return
     customer = await uow.customers.get(case.customer_id)
     params = _base(case, customer.name) | {
-        "due": moment(due), "step": label(STEP_ACK if stage == "ack" else STEP_SOLVE)}
+        "due": _due(desk, due), "step": label(
+            STEP_ACK if stage == "ack"
+            else STEP_ANSWER if case.kind == CaseKind.INQUIRY else STEP_SOLVE)}
     if step == "warn":
         await _tell_staff(uow, await _owners(uow, case), due_subject(item.key), S_WARN, now,
                           desk, params)
@@ -892,7 +978,7 @@ async def on_forward_due(uow: UnitOfWork, item: DueWork, now: datetime, late: bo
         return
     department = Department(fwd.role.value)
     params = {"number": case.number, "department": label(DEPARTMENT_LABEL[department]),
-              "due": moment(fwd.due_at)}
+              "due": _due(desk, fwd.due_at)}
     await _tell_staff(uow, [*await _role_ids(uow, fwd.role), fwd.asked_by_id],
                       due_subject(item.key), S_FORWARD_LATE, now, desk, params)
 
@@ -905,7 +991,7 @@ async def on_action_due(uow: UnitOfWork, item: DueWork, now: datetime, late: boo
     case = await _load(uow, action.case_id)
     await _tell_staff(uow, [action.owner_id, *await _role_ids(uow, Role.SERVICE_LEAD)],
                       due_subject(item.key), S_ACTION_LATE, now, desk,
-                      {"number": case.number, "due": moment(action.due_at),
+                      {"number": case.number, "due": _due(desk, action.due_at),
                        "text": action.text},
                       buttons=[[{"msgid": DONE_BUTTON, "data": f"ca:{action.id}"}]])
 
@@ -918,9 +1004,25 @@ async def on_progress_due(uow: UnitOfWork, item: DueWork, now: datetime, late: b
         return
     if case.resolve_due_at.isoformat() != item.payload.get("due"):
         return  # the deadline moved since: its own reminders took over
-    await _tell_staff(uow, await _owners(uow, case), due_subject(item.key), S_PROGRESS_DUE,
-                      now, desk, {"number": case.number, "due": moment(case.resolve_due_at)})
+    if case.status == CaseStatus.ACKNOWLEDGED:  # not while the customer holds the solution
+        await _tell_staff(uow, await _owners(uow, case), due_subject(item.key), S_PROGRESS_DUE,
+                          now, desk, {"number": case.number,
+                                      "due": _due(desk, case.resolve_due_at)})
     await _schedule_progress(uow, case, now, desk)
+
+
+async def on_decision_due(uow: UnitOfWork, item: DueWork, now: datetime, late: bool, *,
+                          desk: Desk) -> None:
+    """Remind the customer of a solution still waiting for their yes or no."""
+    case = await uow.cases.get(int(item.subject_id))
+    if (case is None or case.status != CaseStatus.SOLUTION_PROPOSED
+            or _fingerprint(case.solution or "") != item.payload.get("solution")):
+        return  # answered, or a newer proposal has its own reminder
+    await _tell_customer(uow, case, f"decision-reminder:{case.version}",
+                         C_ANSWER_REMINDER if case.kind == CaseKind.INQUIRY
+                         else C_DECISION_REMINDER, now, desk,
+                         {"number": case.number, "solution": case.solution or ""},
+                         buttons=_decision_buttons(case))
 
 
 async def on_task_due(uow: UnitOfWork, item: DueWork, now: datetime, late: bool, *,
@@ -931,7 +1033,7 @@ async def on_task_due(uow: UnitOfWork, item: DueWork, now: datetime, late: bool,
     customer = await uow.customers.get(task.customer_id)
     await _tell_staff(uow, [task.owner_id], due_subject(item.key), S_TASK_LATE, now, desk,
                       {"company": customer.name, "number": task.text,
-                       "due": moment(task.due_at)},
+                       "due": _due(desk, task.due_at)},
                       buttons=[[{"msgid": DONE_BUTTON, "data": f"tk:{task.id}"}]])
 
 

@@ -11,6 +11,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from domain.calendar import WorkingCalendar
+from domain.cases import BUSINESS_HOURS, as_said
 from domain.enums import LocaleSource, Role
 from domain.errors import Plural
 from domain.keys import Recipient, message_key
@@ -29,6 +31,14 @@ def day(value: date) -> dict[str, Any]:
 def moment(value: datetime) -> dict[str, Any]:
     """An instant, shown in the company's time zone when sent."""
     return {"datetime": value.isoformat()}
+
+
+def said_deadline(due: datetime, calendar: WorkingCalendar,
+                  business_hours: tuple[int, int] = BUSINESS_HOURS) -> dict[str, Any]:
+    """A deadline as people say it ("Mon, Dec 7, end of the working day"), for a notice."""
+    said = as_said(due, calendar, business_hours)
+    return {"deadline": [said.day.isoformat(),
+                         said.at.strftime("%H:%M") if said.at is not None else None]}
 
 
 def label(msgid: str) -> dict[str, Any]:

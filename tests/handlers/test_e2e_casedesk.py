@@ -4,7 +4,7 @@ analysis, the survey and the report with its chart."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -30,7 +30,8 @@ async def world(uow_factory, tmp_path, now: datetime):
     return uow_factory
 
 
-async def file_complaint(world, h: Harness) -> None:
+async def file_complaint(world, h: Harness, kind: CaseKind = CaseKind.COMPLAINT,
+                         description: str = "第三批鋼管有明顯鏽蝕。") -> None:
     """Chen (Acme) links and a complaint is filed through the service the dialog uses."""
     from domain.calendar import WorkingCalendar
     from domain.cases import CasePolicy
@@ -38,8 +39,9 @@ async def file_complaint(world, h: Harness) -> None:
     async with world() as uow:
         contact = await uow.contacts.get_by_telegram_id(ACME_CHEN.id)
         await open_case(uow, customer_id=contact.customer_id, contact_id=contact.id,
-                        kind=CaseKind.COMPLAINT, category=Category.QUALITY, order_id=None,
-                        description="第三批鋼管有明顯鏽蝕。", urgent=False, attachments=[],
+                        kind=kind, order_id=None, description=description, urgent=False,
+                        category=Category.QUALITY if kind == CaseKind.COMPLAINT else None,
+                        attachments=[],
                         now=FRIDAY, calendar=WorkingCalendar("CN", "Asia/Shanghai"),
                         policy=CasePolicy(), default_locale="en", actor_label="test")
         await uow.commit()
@@ -65,6 +67,50 @@ async def wait_text(h: Harness, who, fragment: str) -> dict:
         (m for m in reversed(h.api.sent_to(who.id)) if fragment in m.get("text", "")), None))
 
 
+async def test_the_queue_shows_a_case_overdue_by_minutes(world, db_url):
+    """40 minutes past the deadline read "0 working days 0 h left": the sign was lost."""
+    clock = [FRIDAY]
+    token = await invite_token(world, "ACME", FRIDAY)
+    async with running_bot(db_url, lambda: clock[0], timezone="Asia/Shanghai",
+                           holiday_region="CN") as h:
+        await h.say(ACME_CHEN, f"/start {token}")
+        await h.say(SERVICE_LEAD_LUO, "/help")  # Luo writes in Simplified Chinese
+        await file_complaint(world, h)
+        await wait_text(h, SERVICE_KIM, "New complaint CMP-000001")
+        clock[0] = FRIDAY + timedelta(days=3, minutes=40)  # Monday 10:40, acknowledge by 10:00
+        [queue] = await h.say(SERVICE_KIM, "/queue")
+        assert "overdue by 40 min" in queue["text"] and "left" not in queue["text"]
+        [queue] = await h.say(SERVICE_LEAD_LUO, "/queue")
+        assert "已逾期 40 分钟" in queue["text"]
+
+
+async def test_an_inquiry_is_answered_in_its_own_words(world, db_url):
+    """Staff read what an inquiry asks and send an answer; the customer is asked whether it
+    helps, not whether it solves anything."""
+    token = await invite_token(world, "ACME", FRIDAY)
+    async with running_bot(db_url, lambda: FRIDAY, timezone="Asia/Shanghai",
+                           holiday_region="CN") as h:
+        await h.say(ACME_CHEN, f"/start {token}")
+        await file_complaint(world, h, CaseKind.INQUIRY, "Do you ship to Macau?")
+        new = await wait_text(h, SERVICE_KIM, "New inquiry INQ-000001")
+        assert "Do you ship to Macau?" in new["text"] and ": inquiry" not in new["text"]
+        [card] = await h.say(SERVICE_KIM, "/case INQ-000001")
+        _, [card] = await press_for(h, SERVICE_KIM, card, "cs:ack:")
+        assert "Answer by:" in card["text"] and "Solve by" not in card["text"]
+        assert "Answer by: Tue, Dec 1, 10:00" in card["text"].replace("\u202f", " ")
+        ack = await wait_text(h, ACME_CHEN, "INQ-000001")  # the outbox says it the same way
+        assert "12月1日週二 上午10:00" in ack["text"]
+        _, [ask] = await press_for(h, SERVICE_KIM, card, "cs:prop:")
+        assert "Send the answer to INQ-000001" in ask["text"]
+        [_, card] = await h.say(SERVICE_KIM, "Yes, weekly from Zhuhai.", replies=2)
+        assert "Answer: Yes, weekly" in card["text"] and "Answer sent" in card["text"]
+        assert "Answered, waiting for the customer" in card["text"]
+        answer = await wait_text(h, ACME_CHEN, "Zhuhai")
+        assert "答覆" in answer["text"] and "解決" not in answer["text"]
+        [mine] = await h.say(ACME_CHEN, "/cases")
+        assert "請告訴我們這個答覆是否有幫助" in mine["text"]
+
+
 async def test_the_desk_handles_a_complaint_from_queue_to_survey(world, db_url):
     token = await invite_token(world, "ACME", FRIDAY)
     async with running_bot(db_url, lambda: FRIDAY, timezone="Asia/Shanghai",
@@ -76,7 +122,7 @@ async def test_the_desk_handles_a_complaint_from_queue_to_survey(world, db_url):
         # The queue, nearest deadline first, with the working time left.
         [queue] = await h.say(SERVICE_KIM, "/queue")
         assert "CMP-000001" in queue["text"] and "Acme" in queue["text"]
-        assert "1 working day 0 h left" in queue["text"]  # Monday 10:00, Friday 10:00 now
+        assert "1 working day left" in queue["text"]  # Monday 10:00, Friday 10:00 now
         _, [card] = await press_for(h, SERVICE_KIM, queue, "cs:view:")
         assert "Received, waiting for acknowledgment" in card["text"]
         [luo_card] = await h.say(SERVICE_LEAD_LUO, "/case CMP-000001")  # Luo opens it too

@@ -24,7 +24,7 @@ from domain.cases import (
 )
 from domain.enums import Role
 from domain.errors import AccessDenied, DomainError, NotFound
-from services import casework, identity
+from services import cases, casework, identity
 from services.cards import Actor
 from services.case_sla import Desk
 from services.cases import open_case
@@ -70,15 +70,16 @@ def test_deadlines_filed_friday_1755_on_the_eve_of_a_holiday_week(
 
 
 def test_the_warning_falls_when_the_share_of_working_time_is_left() -> None:
-    due = CN.add_working_days(FRIDAY_EVE, 1)  # Saturday 17:55: 24 h of working time away
+    due = CN.add_working_days(FRIDAY_EVE, 1)  # Saturday 17:55: 9 business hours away
     warn = warning_at(FRIDAY_EVE, due, CN, 0.25)
-    assert warn is not None and local(warn) == "Sat 2026-02-14 11:55"  # 6 h before
-    # Across the holiday week the warning is counted in working time, not calendar time.
+    assert warn is not None and local(warn) == "Sat 2026-02-14 15:40"  # 2:15 before
+    # Across the holiday week the warning is counted in business time, not calendar time.
     solve = CN.add_working_days(FRIDAY_EVE, 5)
     warn = warning_at(FRIDAY_EVE, solve, CN, 0.5)
     assert warn is not None
-    assert CN.working_time_between(warn, solve) == CN.working_time_between(FRIDAY_EVE,
-                                                                           solve) / 2
+    hours = (9, 18)
+    assert CN.business_time_between(warn, solve, hours) == CN.business_time_between(
+        FRIDAY_EVE, solve, hours) / 2
 
 
 @pytest.mark.parametrize(("text", "start", "end"), [
@@ -162,11 +163,11 @@ async def test_the_ladder_climbs_one_level_at_a_time_each_once(world):
     sweeps = sweeper()
     ack = f"due:sla:{case_id}:ack"
     # Before the warning: nothing.
-    await sweeps.sweep_due(world, datetime(2026, 2, 14, 11, 0, tzinfo=SHANGHAI))
+    await sweeps.sweep_due(world, datetime(2026, 2, 14, 15, 30, tzinfo=SHANGHAI))
     assert await messages(world, ack) == []
-    # The warning (a quarter of the working day left) goes to the desk, once.
+    # The warning (a quarter of the business hours left: Sat 15:40) goes to the desk, once.
     for _ in range(3):
-        await sweeps.sweep_due(world, datetime(2026, 2, 14, 12, 0, tzinfo=SHANGHAI))
+        await sweeps.sweep_due(world, datetime(2026, 2, 14, 15, 45, tzinfo=SHANGHAI))
     warned = await messages(world, ack)
     assert {m[1] for m in warned} == {casework.S_WARN}
     assert {m[0] for m in warned} == {SERVICE_KIM.id, SERVICE_LEAD_LUO.id}
@@ -213,6 +214,92 @@ async def test_nothing_fires_for_a_step_already_done(world):
     for day in range(14, 28):
         await sweeps.sweep_due(world, datetime(2026, 2, day, 23, 0, tzinfo=SHANGHAI))
     assert await messages(world, f"due:sla:{case_id}") == []
+
+
+async def test_a_sent_solution_stops_the_clock_and_the_customer_is_reminded(world):
+    """CMP-3 puts the deadline on sending the solution: waiting for the customer's answer is
+    neither overdue nor escalated; the customer gets a reminder of their own instead."""
+    case_id = await file(world)  # solve by Fri 27 Feb 17:55 (the holiday week in between)
+    kim = await staff(world, SERVICE_KIM, Role.SERVICE)
+    view = await casework.acknowledge(world(), kim, case_id, 1, now=FRIDAY_EVE
+                                      + timedelta(minutes=10), desk=DESK)
+    assert view.clock_running
+    sent = datetime(2026, 2, 26, 10, 0, tzinfo=SHANGHAI)  # Thursday, before the warning
+    view = await casework.propose(world(), kim, case_id, view.version, "Replace them.",
+                                  now=sent, desk=DESK)
+    assert not view.clock_running
+    sweeps = sweeper()
+    for day in (26, 27, 28):  # past the deadline and two ladder steps, the customer silent
+        await sweeps.sweep_due(world, datetime(2026, 2, day, 23, 0, tzinfo=SHANGHAI))
+    await sweeps.sweep_due(world, datetime(2026, 3, 1, 23, 0, tzinfo=SHANGHAI))
+    assert await messages(world, f"due:sla:{case_id}") == []
+    view = await casework.view_case(world(), kim, case_id=case_id)
+    assert view.escalation_level == 0 and not view.clock_running
+    assert "escalated" not in {e.kind for e in view.events}
+    # The customer is reminded two working days after the solution went out (Saturday 28th
+    # is a make-up workday), once, with the buttons of the current proposal.
+    reminders = await messages(world, f"case:{case_id}:decision-reminder")
+    assert [m[:2] for m in reminders] == [(ACME_CHEN.id, casework.C_DECISION_REMINDER)]
+    # Rejected: the case is back with the desk and the deadline counts again.
+    chen = await customer(world)
+    view = await casework.decide_solution(world(), chen, case_id, view.version, accept=False,
+                                          now=datetime(2026, 3, 2, 10, 0, tzinfo=SHANGHAI),
+                                          desk=DESK)
+    view = await casework.view_case(world(), kim, case_id=case_id)
+    assert view.status == CaseStatus.ACKNOWLEDGED and view.clock_running
+    await sweeps.sweep_due(world, datetime(2026, 3, 2, 23, 0, tzinfo=SHANGHAI))
+    assert [m[1] for m in await messages(world, f"due:sla:{case_id}")] == [casework.S_BREACH]
+
+
+async def test_an_inquiry_is_answered_not_solved_in_every_message(world):
+    """SVC-3: an inquiry gets an answer; staff read what it asks, not "inquiry" twice."""
+    case_id = await file(world, kind=CaseKind.INQUIRY)
+    async with world() as uow:
+        rows = (await uow.session.execute(select(OutboxMessage).where(
+            OutboxMessage.idempotency_key.startswith(f"case:{case_id}:new")))).scalars().all()
+    assert {r.payload["msgid"] for r in rows} == {cases.NEW_INQUIRY}
+    assert rows[0].payload["params"]["summary"] == "The pipes arrived rusty."
+    kim = await staff(world, SERVICE_KIM, Role.SERVICE)
+    chen = await customer(world)
+    t = FRIDAY_EVE
+    view = await casework.acknowledge(world(), kim, case_id, 1, now=t, desk=DESK)
+    view = await casework.propose(world(), kim, case_id, view.version, "Next Monday.",
+                                  now=t, desk=DESK)
+    assert casework.status_label(view.kind, view.status) == "Answered, waiting for the customer"
+    view = await casework.decide_solution(world(), chen, case_id, view.version, accept=False,
+                                          now=t, desk=DESK)
+    to_customer = [m[1] for m in await messages(world, f"case:{case_id}:")
+                   if m[0] == ACME_CHEN.id]
+    assert to_customer == [casework.C_ACK_INQUIRY, casework.C_ANSWERED]
+    rejected = await messages(world, f"case:{case_id}:rejected")
+    assert {m[1] for m in rejected} == {casework.S_ANSWER_REJECTED}
+    # The ladder speaks of answering: a missed inquiry deadline is not "to be solved".
+    await sweeper().sweep_due(world, datetime(2026, 2, 24, 23, 0, tzinfo=SHANGHAI))
+    async with world() as uow:
+        rows = (await uow.session.execute(select(OutboxMessage).where(
+            OutboxMessage.idempotency_key.startswith(f"due:sla:{case_id}:resolve"))
+        )).scalars().all()
+    assert rows and {r.payload["params"]["step"]["label"] for r in rows} == {
+        casework.STEP_ANSWER}
+
+
+async def test_a_deadline_counted_from_a_holiday_is_said_as_the_end_of_a_working_day(world):
+    """Filed on Sunday in the Spring Festival week, acknowledgment is due Wed 25 Feb 00:00:
+    staff read "Tue 24 Feb, end of the working day", not a midnight (issue 13.6)."""
+    case_id = await file(world, at=datetime(2026, 2, 22, 10, 0, tzinfo=SHANGHAI))
+    async with world() as uow:
+        rows = (await uow.session.execute(select(OutboxMessage).where(
+            OutboxMessage.idempotency_key.startswith(f"case:{case_id}:new")))).scalars().all()
+    assert rows and {tuple(r.payload["params"]["due"]["deadline"]) for r in rows} == {
+        ("2026-02-24", None)}
+    # Missed, it is escalated when the office opens, not at midnight.
+    sweeps = sweeper()
+    await sweeps.sweep_due(world, datetime(2026, 2, 25, 0, 30, tzinfo=SHANGHAI))
+    assert [m for m in await messages(world, f"due:sla:{case_id}:ack")
+            if m[1] == casework.S_BREACH] == []
+    await sweeps.sweep_due(world, datetime(2026, 2, 25, 9, 5, tzinfo=SHANGHAI))
+    assert [m for m in await messages(world, f"due:sla:{case_id}:ack")
+            if m[1] == casework.S_BREACH]
 
 
 async def test_an_urgent_case_alerts_the_lead_and_the_executive_at_once(world):
@@ -327,6 +414,14 @@ async def test_a_complaint_from_acknowledgment_to_closing_and_the_survey(world):
     assert [a[0] for a in report.open_actions] == [view.number]
     with pytest.raises(AccessDenied):  # the report is for leads and executives
         await casework.report(world(), kim, start=t, end=t)
+    # The lead closes the review; the customer who gave the low score hears of it, once.
+    view = await casework.close(world(), lead, case_id, view.version, root_cause=None,
+                                root_text="", action_text="", action_owner_id=None,
+                                action_due=None, now=t, desk=DESK)
+    assert view.status == CaseStatus.CLOSED
+    told = await messages(world, f"case:{case_id}:review-closed")
+    assert [m[:2] for m in told] == [(ACME_CHEN.id, casework.C_REVIEW_CLOSED)]
+    assert told[0][2].endswith(f":contact:{chen.contact_id}")
 
 
 async def test_an_agreed_deadline_replaces_the_old_ladder(world):
