@@ -36,7 +36,7 @@ from handlers.complaints import attachment_of
 from handlers.context import BotContext, Translator
 from handlers.dialogs import NOTHING_CHANGED, NOTHING_SENT, StepDialog, register_dialog
 from handlers.errors import error_text
-from handlers.render import dialog_button, reply_html, send_files
+from handlers.render import deadline_text, dialog_button, reply_html, send_files
 from services import admission, dialogs
 from services.admission import (
     APP_STATUS_LABEL,
@@ -188,7 +188,8 @@ def summary(t: Translator, data: dict[str, Any]) -> str:
 
 # -- the card -------------------------------------------------------------------------------
 
-def card_text(t: Translator, view: AppView, *, for_stage: Stage | None = None) -> str:
+def card_text(t: Translator, context: BotContext, view: AppView, *,
+              for_stage: Stage | None = None) -> str:
     lines = [f"<b>{escape(view.number)}</b> · {escape(view.company)}",
              escape(t.gettext("Status: {status}").format(
                  status=t.gettext(APP_STATUS_LABEL[view.status]))),
@@ -213,7 +214,8 @@ def card_text(t: Translator, view: AppView, *, for_stage: Stage | None = None) -
             text += f" — {escape(step.decided_by)}, {escape(t.datetime(step.decided_at))}" \
                 if step.decided_at else f" — {escape(step.decided_by)}"
         elif step.status == StepStatus.PENDING:
-            text += " — " + escape(t.gettext("due {due}").format(due=t.datetime(step.due_at)))
+            text += " — " + escape(t.gettext("due {due}").format(
+                due=deadline_text(t, context, step.due_at)))
         lines.append(text)
         if step.comment:
             lines.append(f"  “{escape(step.comment)}”")
@@ -248,8 +250,8 @@ async def show(update: Update, context: BotContext, view: AppView) -> None:
         rows.append([_b(t, N_("Ask for more information"), "q", mine.step_id)])
     if view.files and view.steps:
         rows.append([_b(t, N_("Show files"), "f", view.steps[-1].step_id)])
-    await reply_html(update, context, card_text(t, view, for_stage=mine.stage if mine else None),
-                InlineKeyboardMarkup(rows) if rows else None)
+    text = card_text(t, context, view, for_stage=mine.stage if mine else None)
+    await reply_html(update, context, text, InlineKeyboardMarkup(rows) if rows else None)
 
 
 # -- commands and buttons -------------------------------------------------------------------
@@ -272,8 +274,9 @@ async def cmd_pending(update: Update, context: BotContext) -> None:
         what = (t.gettext(STAGE_LABEL[item.stage]) if item.waiting_for_me
                 else t.gettext("a question from {stage}").format(
                     stage=t.gettext(STAGE_LABEL[item.stage])))
+        due = t.gettext("due {due}").format(due=deadline_text(t, context, item.due_at))
         lines.append(f"• <b>{escape(item.number)}</b> {escape(item.company)} · {escape(what)}"
-                     f" · {escape(t.gettext('due {due}').format(due=t.datetime(item.due_at)))}")
+                     f" · {escape(due)}")
         act = "v" if item.waiting_for_me else "a"
         rows.append([InlineKeyboardButton(f"{item.number} · {item.company}"[:60],
                                           callback_data=cb.encode(cb.AppButton(

@@ -90,6 +90,9 @@ async def test_an_application_from_chat_to_an_admitted_customer(world, db_url):
         assert "华信金属有限公司" in summary["text"] and "✅" in summary["text"]
         [filed] = await press(h, SALES_WANG, summary, "dlg:apply:")
         assert "ADM-000001" in filed["text"]
+        # The sales head's list says the review deadline as people say it, in his language.
+        [waiting] = await h.say(SALES_HEAD_HAN, "/pending")
+        assert "ADM-000001" in waiting["text"] and "週" in waiting["text"], waiting["text"]
         # The sales head (Traditional Chinese) approves with a comment.
         done = await decide(h, SALES_HEAD_HAN, "ap:ok:", "需求真實，符合業務方向。")
         assert "ADM-000001" in done["text"]
